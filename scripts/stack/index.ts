@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { startDynamo, startSqs, type Emulator } from './aws.ts';
+import { provisionLocalAws } from './provision.ts';
+import { startRedis, type RedisProcess } from './redis.ts';
+
+export { startRedis, findRedisServer, REDIS_MISSING, waitForPort, type RedisProcess } from './redis.ts';
+export { startSqs, startDynamo, type Emulator } from './aws.ts';
+export { freePort } from './ports.ts';
+
+export interface Stack {
+  redis: RedisProcess;
+  sqs: Emulator;
+  dynamo: Emulator;
+  /** What the app needs to talk to this stack. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const newDevKey = () => `dev-${randomBytes(18).toString('base64url')}`;
+
+/**
+ * The embedded stack: a real redis-server, local-aws-sqs and dynalite on free loopback ports,
+ * with the ingest queue, dead-letter queue and table created. `npm run local` and Jest use it.
+ */
+export async function startStack(): Promise<Stack> {
+  const [redis, sqs, dynamo] = await Promise.all([startRedis(), startSqs(), startDynamo()]);
+  const env = {
+    REDIS_URL: redis.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    INGEST_QUEUE_NAME: 'platform-ingest',
+    INGEST_DLQ_NAME: 'platform-ingest-dlq',
+    INGEST_TABLE_NAME: 'platform-ingest',
+  };
+  const stop = async () => {
+    await Promise.allSettled([redis.stop(), sqs.stop(), dynamo.stop()]);
+  };
+  try {
+    await provisionLocalAws({
+      sqsUrl: sqs.url,
+      dynamoUrl: dynamo.url,
+      region: env.AWS_REGION,
+      queueName: env.INGEST_QUEUE_NAME,
+      dlqName: env.INGEST_DLQ_NAME,
+      tableName: env.INGEST_TABLE_NAME,
+      maxReceiveCount: 5,
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { redis, sqs, dynamo, env, stop };
+}

@@ -1,0 +1,33 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MISSING_KEY } from '../auth/api-key.guard';
+import { ApiKeys } from '../auth/api-keys';
+import { toErrorBody } from './error-body';
+
+const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
+
+/** Renders every error in the common shape; unexpected ones are logged, never leaked. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly keys: ApiKeys) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, body, internal } = toErrorBody(this.hideUnknownRoutes(exception, req), req.id);
+    if (internal) this.logger.error({ err: exception, requestId: req.id }, 'unhandled error');
+    void reply.status(status).send(body);
+  }
+
+  /** Without a valid key, an unknown path answers 401 like a real one: routes cannot be enumerated. */
+  private hideUnknownRoutes(exception: unknown, req: FastifyRequest): unknown {
+    if (!(exception instanceof NotFoundException) || req.routeOptions.url !== undefined) return exception;
+    if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return exception;
+    const key = req.headers['x-api-key'];
+    if (this.keys.identify(key)) return exception;
+    return new UnauthorizedException(typeof key === 'string' && key ? 'Invalid API key' : MISSING_KEY);
+  }
+}

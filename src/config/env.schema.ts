@@ -1,0 +1,80 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+/** Thrown when the environment is invalid; `message` is one line naming the variable. */
+export class ConfigError extends Error {}
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || typeof value === 'boolean'
+    ? value
+    : ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[
+        String(value).toLowerCase()
+      ] ?? value;
+
+/**
+ * Every environment variable the service reads, with its default. The README's configuration
+ * table mirrors this class; keep them in step.
+ */
+export class Env {
+  @IsIn(['development', 'production', 'test']) NODE_ENV = 'production';
+  @IsIn(['all', 'api', 'worker']) APP_ROLE: 'all' | 'api' | 'worker' = 'all';
+  @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsString() HOST = '0.0.0.0';
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+  @Transform(toBool) @IsBoolean() LOG_REQUESTS = true;
+  @IsInt() @Min(1024) @Max(64 * 1024 * 1024) BODY_LIMIT_BYTES = 1024 * 1024;
+  @IsInt() @Min(0) @Max(120_000) SHUTDOWN_DELAY_MS = 5000;
+  @IsInt() @Min(1000) @Max(600_000) SHUTDOWN_TIMEOUT_MS = 25_000;
+  @IsInt() @Min(50) @Max(30_000) HEALTH_CHECK_TIMEOUT_MS = 1000;
+
+  @IsOptional() @IsString() API_KEYS?: string;
+  @IsOptional() @IsString() API_KEYS_FILE?: string;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+  @Matches(/^[A-Za-z0-9:_.-]{0,64}$/, { message: 'must be 0-64 chars of [A-Za-z0-9:_.-]' })
+  REDIS_KEY_PREFIX = 'platform:';
+  @IsInt() @Min(50) @Max(60_000) REDIS_COMMAND_TIMEOUT_MS = 1000;
+
+  @IsOptional() @IsString() AWS_REGION?: string;
+  @IsInt() @Min(100) @Max(120_000) AWS_REQUEST_TIMEOUT_MS = 5000;
+  @Transform(toBool) @IsBoolean() INGEST_ENABLED = true;
+  @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'must be a valid SQS queue name' })
+  INGEST_QUEUE_NAME = 'platform-ingest';
+  @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'must be a valid SQS queue name' })
+  INGEST_DLQ_NAME = 'platform-ingest-dlq';
+  @Matches(/^[A-Za-z0-9_.-]{3,255}$/, { message: 'must be a valid DynamoDB table name' })
+  INGEST_TABLE_NAME = 'platform-ingest';
+
+  @IsIn(['in-cluster', 'kubeconfig', 'disabled'])
+  K8S_AUTH: 'in-cluster' | 'kubeconfig' | 'disabled' = 'disabled';
+  @IsOptional() @IsString() KUBECONFIG?: string;
+}
+
+const INTS = Object.keys(new Env()).filter((k) => typeof (new Env() as never)[k] === 'number');
+
+/** Validates `process.env`-like input; throws ConfigError with one line naming the variable. */
+export function validateEnv(raw: Record<string, unknown>): Env {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined || value === '') continue; // empty = unset, so the default applies
+    input[key] = INTS.includes(key) && /^-?\d+$/.test(String(value)) ? Number(value) : value;
+  }
+  const env = plainToInstance(Env, input, { exposeDefaultValues: true });
+  const [first] = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (first) {
+    const reason = Object.values(first.constraints ?? {})[0]?.replace(`${first.property} `, '');
+    throw new ConfigError(`Invalid configuration: ${first.property} ${reason}`);
+  }
+  return env;
+}

@@ -1,0 +1,2 @@
+export * from './aws.tokens';
+export * from './aws.module';

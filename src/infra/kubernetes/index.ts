@@ -1,0 +1,3 @@
+export * from './kubernetes.tokens';
+export * from './kube-config.factory';
+export * from './kubernetes.module';

@@ -1,0 +1,4 @@
+export * from './redis.tokens';
+export * from './redis.errors';
+export * from './redis.factory';
+export * from './redis.module';

@@ -1,0 +1,2 @@
+/** The shared fail-fast ioredis client for request paths. */
+export const REDIS = Symbol('REDIS');
