@@ -1,8 +1,9 @@
-import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
-import { allConfigs, appConfig, loadEnv, type AppConfig } from './config';
+import { CompatModule } from './compat/compat.module';
+import { allConfigs, appConfig, loadEnv, type AppConfig, type AppRole } from './config';
 import { HealthModule } from './health/health.module';
 import { AwsModule } from './infra/aws';
 import { KubernetesModule } from './infra/kubernetes';
@@ -12,24 +13,31 @@ import { ObservabilityModule } from './observability/observability.module';
 import { RootController } from './root.controller';
 
 /**
- * Composes the app. APP_ROLE decides what starts: `api` serves the REST API, `worker` runs
- * consumers and serves only /health and /metrics, `all` does both.
+ * Feature modules. Each has `static forRole(role)`: its controllers only where the API is
+ * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
+ * everywhere (another feature's worker may need it).
  */
+const features = (role: AppRole): DynamicModule[] => [CompatModule.forRole(role)];
+
+/** Composes the app; APP_ROLE decides what starts. */
 @Module({})
 export class AppModule {
   static register(): DynamicModule {
-    const env = loadEnv();
-    const servesApi = env.APP_ROLE !== 'worker';
-    const imports: ModuleMetadata['imports'] = [
-      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: allConfigs }),
-      LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (c: AppConfig) => loggerParams(c) }),
-      CommonModule,
-      RedisModule,
-      AwsModule,
-      KubernetesModule,
-      ObservabilityModule,
-      HealthModule,
-    ];
-    return { module: AppModule, imports, controllers: servesApi ? [RootController] : [] };
+    const { APP_ROLE: role } = loadEnv();
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: allConfigs }),
+        LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (c: AppConfig) => loggerParams(c) }),
+        CommonModule,
+        RedisModule,
+        AwsModule,
+        KubernetesModule,
+        ObservabilityModule,
+        HealthModule,
+        ...features(role),
+      ],
+      controllers: role !== 'worker' ? [RootController] : [],
+    };
   }
 }

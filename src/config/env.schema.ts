@@ -11,6 +11,8 @@ import {
   validateSync,
 } from 'class-validator';
 
+export type AppRole = 'all' | 'api' | 'worker';
+
 /** Thrown when the environment is invalid; `message` is one line naming the variable. */
 export class ConfigError extends Error {}
 
@@ -27,7 +29,7 @@ const toBool = ({ value }: { value: unknown }) =>
  */
 export class Env {
   @IsIn(['development', 'production', 'test']) NODE_ENV = 'production';
-  @IsIn(['all', 'api', 'worker']) APP_ROLE: 'all' | 'api' | 'worker' = 'all';
+  @IsIn(['all', 'api', 'worker']) APP_ROLE: AppRole = 'all';
   @IsInt() @Min(0) @Max(65535) PORT = 3000;
   @IsString() HOST = '0.0.0.0';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
@@ -61,20 +63,26 @@ export class Env {
   @IsOptional() @IsString() KUBECONFIG?: string;
 }
 
-const INTS = Object.keys(new Env()).filter((k) => typeof (new Env() as never)[k] === 'number');
-
-/** Validates `process.env`-like input; throws ConfigError with one line naming the variable. */
-export function validateEnv(raw: Record<string, unknown>): Env {
+/**
+ * Validates `process.env`-like input against one schema class (core here; each feature has its
+ * own in `<feature>.config.ts`); throws ConfigError with one line naming the variable.
+ */
+export function parseEnv<T extends object>(schema: new () => T, raw: Record<string, unknown> = process.env): T {
+  const defaults = new schema() as Record<string, unknown>;
   const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
+  for (const key of Object.keys(defaults).concat(Object.keys(raw))) {
+    const value = raw[key];
     if (value === undefined || value === '') continue; // empty = unset, so the default applies
-    input[key] = INTS.includes(key) && /^-?\d+$/.test(String(value)) ? Number(value) : value;
+    const numeric = typeof defaults[key] === 'number' && /^-?\d+$/.test(String(value));
+    input[key] = numeric ? Number(value) : value;
   }
-  const env = plainToInstance(Env, input, { exposeDefaultValues: true });
-  const [first] = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  const env = plainToInstance(schema, input, { exposeDefaultValues: true });
+  const [first] = validateSync(env, { forbidUnknownValues: false });
   if (first) {
     const reason = Object.values(first.constraints ?? {})[0]?.replace(`${first.property} `, '');
     throw new ConfigError(`Invalid configuration: ${first.property} ${reason}`);
   }
   return env;
 }
+
+export const validateEnv = (raw: Record<string, unknown>): Env => parseEnv(Env, raw);
