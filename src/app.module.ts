@@ -1,14 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, type Params } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
-import { allConfigs, appConfig, loadEnv, type AppConfig, type AppRole } from './config';
+import { allConfigs, loadEnv, type AppRole } from './config';
 import { HealthModule } from './health/health.module';
 import { AwsModule } from './infra/aws';
 import { KubernetesModule } from './infra/kubernetes';
 import { RedisModule } from './infra/redis';
-import { loggerParams } from './observability/logger';
 import { ObservabilityModule } from './observability/observability.module';
 import { RootController } from './root.controller';
 
@@ -22,13 +21,13 @@ const features = (role: AppRole): DynamicModule[] => [CompatModule.forRole(role)
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})
 export class AppModule {
-  static register(): DynamicModule {
+  static register(logger: Params): DynamicModule {
     const { APP_ROLE: role } = loadEnv();
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: allConfigs }),
-        LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (c: AppConfig) => loggerParams(c) }),
+        LoggerModule.forRoot(logger),
         CommonModule,
         RedisModule,
         AwsModule,

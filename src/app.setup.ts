@@ -6,8 +6,9 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validationPipe } from './common/errors/validation';
 import { requestIdOf } from './common/http/request-id';
-import { allConfigs, loadEnv } from './config';
+import { allConfigs, appConfig, loadEnv } from './config';
 import { HttpMetrics } from './observability/http-metrics';
+import { AccessLog, createRootLogger, nestLoggerParams } from './observability/logger';
 import { setupSwagger } from './swagger';
 
 export const VERSION: string = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
@@ -20,7 +21,11 @@ export function preflightConfig(): void {
 /** Builds and initialises the app exactly as production runs it; tests call this too. */
 export async function createApp(): Promise<NestFastifyApplication> {
   const env = loadEnv();
+  const appCfg = appConfig();
+  const logger = createRootLogger(appCfg);
   const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new AccessLog(appCfg.logRequests),
     bodyLimit: env.BODY_LIMIT_BYTES,
     genReqId: requestIdOf,
     requestIdHeader: false,
@@ -30,7 +35,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     requestTimeout: 30_000,
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(nestLoggerParams(logger)), adapter, {
     bufferLogs: true,
     abortOnError: false,
   });

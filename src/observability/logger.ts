@@ -1,27 +1,47 @@
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import { pino, type Logger } from 'pino';
 import type { AppConfig } from '../config';
-import { requestIdOf } from '../common/http/request-id';
 
-/** JSON logs with the request id; keys and credentials are redacted wherever they appear. */
-export const loggerParams = (cfg: AppConfig): Params => ({
-  pinoHttp: {
+/**
+ * One pino logger for the process, given to Fastify (request-scoped children carry `requestId`)
+ * and to Nest through nestjs-pino (`useExisting`). Headers are never serialised, and credentials
+ * are redacted wherever else they might appear.
+ */
+export function createRootLogger(cfg: AppConfig): Logger {
+  return pino({
     level: cfg.logLevel,
-    autoLogging: cfg.logRequests,
-    genReqId: (req) => requestIdOf(req),
-    customProps: () => ({ role: cfg.role }),
+    base: { pid: process.pid, role: cfg.role },
+    timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: [
-        'req.headers["x-api-key"]',
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        '*.apiKey',
-        '*.password',
-      ],
+      paths: ['headers["x-api-key"]', 'headers.authorization', 'headers.cookie', '*.apiKey', '*.password', '*.secret'],
       censor: '[redacted]',
     },
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-    },
-  },
-});
+  });
+}
+
+export const nestLoggerParams = (logger: Logger): Params => ({ pinoHttp: { logger }, useExisting: true });
+
+/**
+ * One access-log line per request, written when it completes (404s and early errors included):
+ * Fastify's default writes two, with every header.
+ */
+export class AccessLog extends LogController {
+  constructor(enabled: boolean) {
+    super({ disableRequestLogging: !enabled, requestIdLogLabel: 'requestId' });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(req)) return;
+    const line = {
+      req: { method: req.method, url: req.url, route: req.routeOptions.url },
+      res: { statusCode: reply.statusCode },
+      responseTime: Math.round(reply.elapsedTime * 100) / 100,
+      ...(error ? { err: error } : {}),
+    };
+    if (error) reply.log.error(line, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
