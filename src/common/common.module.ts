@@ -4,12 +4,17 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeys } from './auth/api-keys';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { ShutdownState } from './lifecycle/shutdown.state';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 
 @Global()
 @Module({
+  imports: [RateLimitModule],
   providers: [
     ApiKeys,
     ShutdownState,
+    // Order matters: the limiter runs first so requests with a wrong key are limited per IP.
+    { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
   ],

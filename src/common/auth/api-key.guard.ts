@@ -24,7 +24,7 @@ export class ApiKeyGuard implements CanActivate {
     const legacy = this.reflector.getAllAndOverride<LegacyAuthErrors>(AUTH_ERRORS, targets);
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const key = req.headers['x-api-key'];
-    const id = this.keys.identify(key);
+    const id = req.apiKeyId ?? this.keys.identify(key); // the rate limiter may have identified it
     if (id) {
       req.apiKeyId = id; // rate limits and logs use this, never the key
       return true;

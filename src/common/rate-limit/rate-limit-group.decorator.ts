@@ -1,0 +1,6 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const RATE_LIMIT_GROUP = 'platform:rateLimitGroup';
+
+/** Puts a controller or route in a rate-limit group (RATE_LIMITS=group=n); `default` otherwise. */
+export const RateLimitGroup = (group: string) => SetMetadata(RATE_LIMIT_GROUP, group);

@@ -1,0 +1,75 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
+import { bootApp, OTHER_KEY, TEST_KEY } from './support/app';
+
+/** Its own Redis: limits are counted there, and the suite stops it. */
+describe('rate limits', () => {
+  let redis: RedisProcess;
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    redis = await startRedis();
+    app = await bootApp({ REDIS_URL: redis.url, INGEST_ENABLED: 'false', RATE_LIMITS: 'default=5,anonymous=3', RATE_LIMIT_WINDOW_SECONDS: '30' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await redis.stop();
+  });
+
+  const get = (url: string, key?: string) => app.inject({ method: 'GET', url, headers: key ? { 'x-api-key': key } : {} });
+
+  it('limits per API key, each key in its own bucket, with RateLimit-* and Retry-After', async () => {
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await get('/', TEST_KEY)).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const over = await get('/', TEST_KEY);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', requestId: expect.any(String) });
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(30);
+    const ok = await get('/', OTHER_KEY);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['ratelimit-limit']).toBe('5');
+    expect(ok.headers['ratelimit-remaining']).toBe('4');
+    expect(Number(ok.headers['ratelimit-reset'])).toBeGreaterThan(0);
+  });
+
+  it('limits requests without a valid key per client IP, before authentication', async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await get('/', 'wrong-key-0000000000')).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await get('/')).statusCode).toBe(429); // same IP, no key: same anonymous bucket
+    expect((await get('/', OTHER_KEY)).statusCode).toBe(200); // a valid key has its own bucket
+  });
+
+  it('never limits health and metrics', async () => {
+    for (let i = 0; i < 10; i++) expect((await get('/health/live')).statusCode).toBe(200);
+    expect((await get('/metrics')).statusCode).toBe(200);
+  });
+
+  it('stores the counters in Redis under the key prefix, never the key itself', async () => {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redis.url);
+    const keys = await client.keys('*');
+    await client.quit();
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k) => k.startsWith('platform:rl:'))).toBe(true);
+    expect(keys.join(' ')).not.toContain(TEST_KEY);
+  });
+
+  it('fails open by default and closed for the groups configured so when Redis is down', async () => {
+    const closed = await bootApp({ REDIS_URL: redis.url, INGEST_ENABLED: 'false', RATE_LIMIT_FAIL_CLOSED: 'default' });
+    try {
+      await redis.stop();
+      const open = await get('/', OTHER_KEY);
+      expect(open.statusCode).toBe(200);
+      const t0 = Date.now();
+      const shut = await closed.inject({ method: 'GET', url: '/', headers: { 'x-api-key': TEST_KEY } });
+      expect(Date.now() - t0).toBeLessThan(1500);
+      expect(shut.statusCode).toBe(503);
+      expect(shut.json().message).toMatch(/Rate limiter unavailable/);
+    } finally {
+      await closed.close();
+      await redis.start();
+    }
+  });
+});
