@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validationPipe } from './common/errors/validation';
 import { requestIdOf } from './common/http/request-id';
+import { applySecurity } from './common/http/security';
 import { allConfigs, appConfig, loadEnv } from './config';
 import { HttpMetrics } from './observability/http-metrics';
 import { AccessLog, createRootLogger, nestLoggerParams } from './observability/logger';
@@ -32,7 +33,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
     trustProxy: true,
     // Behind an AWS ALB (idle timeout 60 s) keep-alive must outlive the balancer's.
     keepAliveTimeout: 65_000,
-    requestTimeout: 30_000,
+    requestTimeout: 30_000, // whole request, headers included: a slow client cannot hold a socket
+    connectionTimeout: 70_000,
     return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(nestLoggerParams(logger)), adapter, {
@@ -41,6 +43,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
+  await applySecurity(app, appCfg.corsOrigins);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);

@@ -102,3 +102,29 @@ describe('foundation (embedded stack)', () => {
     expect(res.body).toMatch(/process_resident_memory_bytes/);
   });
 });
+
+describe('HTTP hardening', () => {
+  let app: NestFastifyApplication;
+  afterEach(() => app?.close());
+
+  it('sets security headers and keeps CORS off by default', async () => {
+    app = await bootApp();
+    const res = await app.inject({ method: 'GET', url: '/', headers: { origin: 'https://evil.example' } });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('allows exactly the configured CORS origins', async () => {
+    app = await bootApp({ CORS_ORIGINS: 'https://console.example.com' });
+    const ok = await app.inject({
+      method: 'OPTIONS',
+      url: '/v1/counters/x',
+      headers: { origin: 'https://console.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' },
+    });
+    expect(ok.headers['access-control-allow-origin']).toBe('https://console.example.com');
+    const other = await app.inject({ method: 'GET', url: '/', headers: { origin: 'https://evil.example' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});

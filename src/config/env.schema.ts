@@ -38,6 +38,9 @@ export class Env {
   @IsInt() @Min(0) @Max(120_000) SHUTDOWN_DELAY_MS = 5000;
   @IsInt() @Min(1000) @Max(600_000) SHUTDOWN_TIMEOUT_MS = 25_000;
   @IsInt() @Min(50) @Max(30_000) HEALTH_CHECK_TIMEOUT_MS = 1000;
+  /** Browser origins allowed by CORS, comma-separated; empty = CORS off (API clients need none). */
+  @Matches(/^(\s*https?:\/\/[^\s,]+\s*)?(,\s*https?:\/\/[^\s,]+\s*)*$/, { message: 'must be a comma-separated list of http(s) origins' })
+  CORS_ORIGINS = '';
 
   @IsOptional() @IsString() API_KEYS?: string;
   @IsOptional() @IsString() API_KEYS_FILE?: string;
