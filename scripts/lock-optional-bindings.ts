@@ -7,11 +7,27 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-type Entry = Record<string, unknown> & { version?: string; dev?: boolean; optionalDependencies?: Record<string, string> };
+type Entry = Record<string, unknown> & {
+  version?: string;
+  dev?: boolean;
+  optionalDependencies?: Record<string, string>;
+};
 const OS = ['android', 'darwin', 'freebsd', 'linux', 'openharmony', 'win32', 'wasm32'];
-const CPU: Record<string, string> = { arm: 'arm', 'arm-eabi': 'arm', arm64: 'arm64', x64: 'x64', ia32: 'ia32', loong64: 'loong64', ppc64: 'ppc64', riscv64: 'riscv64', s390x: 's390x' };
+const CPU: Record<string, string> = {
+  arm: 'arm',
+  'arm-eabi': 'arm',
+  arm64: 'arm64',
+  x64: 'x64',
+  ia32: 'ia32',
+  loong64: 'loong64',
+  ppc64: 'ppc64',
+  riscv64: 'riscv64',
+  s390x: 's390x',
+};
 
-const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, Entry> };
+const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
+  packages: Record<string, Entry>;
+};
 let added = 0;
 for (const [path, meta] of Object.entries(lock.packages)) {
   for (const [name, version] of Object.entries(meta.optionalDependencies ?? {})) {
@@ -22,7 +38,11 @@ for (const [path, meta] of Object.entries(lock.packages)) {
     if (!os || !/^\d/.test(version)) continue;
     const after = parts.slice(parts.indexOf(os) + 1);
     const cpu = CPU[after.slice(0, 2).join('-')] ?? CPU[after[0]];
-    const libc = after.includes('musl') ? 'musl' : after.includes('gnu') && os === 'linux' ? 'glibc' : undefined;
+    const libc = after.includes('musl')
+      ? 'musl'
+      : after.includes('gnu') && os === 'linux'
+        ? 'glibc'
+        : undefined;
     lock.packages[key] = {
       version,
       ...(cpu ? { cpu: [cpu] } : {}),
@@ -34,6 +54,10 @@ for (const [path, meta] of Object.entries(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) =>
+    a === '' ? -1 : b === '' ? 1 : a.localeCompare(b),
+  ),
+);
 writeFileSync('package-lock.json', JSON.stringify(lock, null, 2) + '\n');
 console.log(`lock-optional-bindings: added ${added} entries`);

@@ -12,7 +12,9 @@ import { HttpMetrics } from './observability/http-metrics';
 import { AccessLog, createRootLogger, nestLoggerParams } from './observability/logger';
 import { setupSwagger } from './swagger';
 
-export const VERSION: string = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
+export const VERSION: string = JSON.parse(
+  readFileSync(join(__dirname, '..', 'package.json'), 'utf8'),
+).version;
 
 /** Runs every config factory once so a bad variable fails here, as one line, before Nest starts. */
 export function preflightConfig(): void {
@@ -37,10 +39,14 @@ export async function createApp(): Promise<NestFastifyApplication> {
     connectionTimeout: 70_000,
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(nestLoggerParams(logger)), adapter, {
-    bufferLogs: true,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(nestLoggerParams(logger)),
+    adapter,
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
   await applySecurity(app, appCfg.corsOrigins);

@@ -1,5 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
+  type OperationObject,
+  type SchemaObject,
+} from '@nestjs/swagger';
+
 import { PUBLIC_EXTENSION } from './common/auth/public.decorator';
 
 export const API_KEY_SCHEME = 'apiKey';
@@ -17,15 +24,61 @@ export function buildOpenApi(app: INestApplication, version: string): OpenAPIObj
     .addSecurityRequirements(API_KEY_SCHEME)
     .build();
   const doc = SwaggerModule.createDocument(app, config);
+  doc.components = {
+    ...doc.components,
+    schemas: { ...doc.components?.schemas, ErrorBody: ERROR_BODY },
+  };
   for (const item of Object.values(doc.paths)) {
-    for (const op of Object.values(item) as Array<Record<string, unknown>>) {
-      if (op && typeof op === 'object' && op[PUBLIC_EXTENSION]) {
+    for (const op of Object.values(item) as OperationObject[]) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      const isPublic = Boolean((op as unknown as Record<string, unknown>)[PUBLIC_EXTENSION]);
+      if (isPublic) {
         op.security = [];
-        delete op[PUBLIC_EXTENSION];
+        delete (op as unknown as Record<string, unknown>)[PUBLIC_EXTENSION];
       }
+      addCommonErrors(op, isPublic);
     }
   }
   return doc;
+}
+
+const ERROR_BODY: SchemaObject = {
+  type: 'object',
+  required: ['statusCode', 'error', 'message', 'requestId'],
+  properties: {
+    statusCode: { type: 'integer', example: 400 },
+    error: { type: 'string', example: 'Bad Request' },
+    message: { type: 'string', example: 'Validation failed: by (by must be an integer number)' },
+    requestId: { type: 'string', example: '1f0c9f7e-8d3a-4b8e-9d1e-2f5a7c3b9e10' },
+    errors: {
+      type: 'array',
+      description: 'Only on validation failures: each invalid field and what is wrong with it',
+      items: {
+        type: 'object',
+        properties: {
+          field: { type: 'string' },
+          messages: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
+/** The errors any route can answer, in the common shape, unless the route documents its own. */
+function addCommonErrors(op: OperationObject, isPublic: boolean): void {
+  const error = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+  });
+  const add = (code: string, description: string) => (op.responses[code] ??= error(description));
+  add('400', 'Invalid input: the message and `errors` name each field');
+  if (!isPublic) add('401', 'Missing or invalid X-API-Key');
+  if (op.requestBody) {
+    add('413', 'Body larger than BODY_LIMIT_BYTES');
+    add('415', 'Unsupported Content-Type');
+  }
+  add('429', 'Rate limit exceeded: see Retry-After and RateLimit-* headers');
+  if (!isPublic) add('503', 'A dependency is unavailable: retry later');
 }
 
 export function setupSwagger(app: INestApplication, version: string): void {

@@ -27,8 +27,16 @@ describe('foundation (embedded stack)', () => {
   it('rejects a protected route without a key, and with a wrong key, in the error shape', async () => {
     const missing = await inject({ method: 'GET', url: '/v1/anything' });
     expect(missing.statusCode).toBe(401);
-    expect(missing.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/X-API-Key/) });
-    const wrong = await inject({ method: 'GET', url: '/v1/anything', headers: { 'x-api-key': 'nope-nope-nope-nope' } });
+    expect(missing.json()).toMatchObject({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: expect.stringMatching(/X-API-Key/),
+    });
+    const wrong = await inject({
+      method: 'GET',
+      url: '/v1/anything',
+      headers: { 'x-api-key': 'nope-nope-nope-nope' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().message).toBe('Invalid API key');
     expect(wrong.json().requestId).toBe(wrong.headers['x-request-id']);
@@ -36,7 +44,11 @@ describe('foundation (embedded stack)', () => {
 
   it('accepts every configured key (rotation) and answers 404 in the error shape', async () => {
     for (const key of [TEST_KEY, OTHER_KEY]) {
-      const res = await inject({ method: 'GET', url: '/v1/no-such-route', headers: { 'x-api-key': key } });
+      const res = await inject({
+        method: 'GET',
+        url: '/v1/no-such-route',
+        headers: { 'x-api-key': key },
+      });
       expect(res.statusCode).toBe(404);
       expect(res.json()).toEqual({
         statusCode: 404,
@@ -55,7 +67,11 @@ describe('foundation (embedded stack)', () => {
       payload: JSON.stringify({ blob: 'x'.repeat(2 * 1024 * 1024) }),
     });
     expect(res.statusCode).toBe(413);
-    expect(res.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large', requestId: expect.any(String) });
+    expect(res.json()).toMatchObject({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      requestId: expect.any(String),
+    });
   });
 
   it('answers 400 on malformed JSON', async () => {
@@ -66,13 +82,25 @@ describe('foundation (embedded stack)', () => {
       payload: '{"by": ',
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/JSON/) });
+    expect(res.json()).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: expect.stringMatching(/JSON/),
+    });
   });
 
   it('takes a well-formed X-Request-Id and replaces a malformed one', async () => {
-    const good = await inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
+    const good = await inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expect(good.headers['x-request-id']).toBe('abc-123');
-    const bad = await inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id\u0007<script>' } });
+    const bad = await inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'bad id\u0007<script>' },
+    });
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -81,8 +109,15 @@ describe('foundation (embedded stack)', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(doc.info).toMatchObject({ title: 'platform-api', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
-    expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
+    expect(doc.info).toMatchObject({
+      title: 'platform-api',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
+    expect(doc.components.securitySchemes.apiKey).toEqual({
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-API-Key',
+    });
     expect(doc.security).toEqual([{ apiKey: [] }]);
     expect(doc.paths['/health/ready'].get.security).toEqual([]);
     const ui = await inject({ method: 'GET', url: '/docs' });
@@ -97,7 +132,9 @@ describe('foundation (embedded stack)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"/);
-    expect(res.body).toMatch(/http_requests_total\{method="GET",route="unmatched",status_code="404"\}/);
+    expect(res.body).toMatch(
+      /http_requests_total\{method="GET",route="unmatched",status_code="404"\}/,
+    );
     expect(res.body).not.toMatch(/route="\/random/);
     expect(res.body).toMatch(/process_resident_memory_bytes/);
   });
@@ -109,7 +146,11 @@ describe('HTTP hardening', () => {
 
   it('sets security headers and keeps CORS off by default', async () => {
     app = await bootApp();
-    const res = await app.inject({ method: 'GET', url: '/', headers: { origin: 'https://evil.example' } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { origin: 'https://evil.example' },
+    });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
     expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
@@ -121,10 +162,18 @@ describe('HTTP hardening', () => {
     const ok = await app.inject({
       method: 'OPTIONS',
       url: '/v1/counters/x',
-      headers: { origin: 'https://console.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' },
+      headers: {
+        origin: 'https://console.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-api-key',
+      },
     });
     expect(ok.headers['access-control-allow-origin']).toBe('https://console.example.com');
-    const other = await app.inject({ method: 'GET', url: '/', headers: { origin: 'https://evil.example' } });
+    const other = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { origin: 'https://evil.example' },
+    });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -6,7 +6,9 @@ describe('node dist/main.js', () => {
   it('refuses to start on a bad variable, with one line naming it', async () => {
     const app = await spawnApp({ API_KEYS: TEST_KEY, PORT: 'eighty' });
     expect(await app.exited).toBe(1);
-    expect(app.output().trim().split('\n')).toEqual([expect.stringMatching(/^Invalid configuration: PORT /)]);
+    expect(app.output().trim().split('\n')).toEqual([
+      expect.stringMatching(/^Invalid configuration: PORT /),
+    ]);
   });
 
   it('refuses to start without any API key', async () => {
@@ -16,7 +18,11 @@ describe('node dist/main.js', () => {
   });
 
   it('drains on SIGTERM: readiness fails at once, requests still served, clean exit in the grace time', async () => {
-    const app = await spawnApp({ API_KEYS: TEST_KEY, SHUTDOWN_DELAY_MS: '1500', LOG_LEVEL: 'info' });
+    const app = await spawnApp({
+      API_KEYS: TEST_KEY,
+      SHUTDOWN_DELAY_MS: '1500',
+      LOG_LEVEL: 'info',
+    });
     await waitForStatus(`${app.base}/health/ready`, 200);
     const t0 = Date.now();
     app.child.kill('SIGTERM');
@@ -47,15 +53,25 @@ describe('node dist/main.js', () => {
     try {
       await waitForStatus(`${app.base}/health/ready`, 200);
       const res = await fetch(`${app.base}/v1/missing`, {
-        headers: { 'x-api-key': TEST_KEY, authorization: 'Bearer secret-token-xyz', 'x-request-id': 'trace-42' },
+        headers: {
+          'x-api-key': TEST_KEY,
+          authorization: 'Bearer secret-token-xyz',
+          'x-request-id': 'trace-42',
+        },
       });
       expect(res.status).toBe(404);
     } finally {
       app.child.kill('SIGTERM');
       await app.exited;
     }
-    const lines = app.output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.some((l) => l.requestId === 'trace-42' && l.msg === 'request completed')).toBe(true);
+    const lines = app
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.requestId === 'trace-42' && l.msg === 'request completed')).toBe(
+      true,
+    );
     expect(app.output()).not.toContain(TEST_KEY);
     expect(app.output()).not.toContain('secret-token-xyz');
   });

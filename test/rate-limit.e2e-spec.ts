@@ -8,14 +8,20 @@ describe('rate limits', () => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
     redis = await startRedis();
-    app = await bootApp({ REDIS_URL: redis.url, INGEST_ENABLED: 'false', RATE_LIMITS: 'default=5,anonymous=3', RATE_LIMIT_WINDOW_SECONDS: '30' });
+    app = await bootApp({
+      REDIS_URL: redis.url,
+      INGEST_ENABLED: 'false',
+      RATE_LIMITS: 'default=5,anonymous=3',
+      RATE_LIMIT_WINDOW_SECONDS: '30',
+    });
   });
   afterAll(async () => {
     await app.close();
     await redis.stop();
   });
 
-  const get = (url: string, key?: string) => app.inject({ method: 'GET', url, headers: key ? { 'x-api-key': key } : {} });
+  const get = (url: string, key?: string) =>
+    app.inject({ method: 'GET', url, headers: key ? { 'x-api-key': key } : {} });
 
   it('limits per API key, each key in its own bucket, with RateLimit-* and Retry-After', async () => {
     const statuses = [];
@@ -23,7 +29,11 @@ describe('rate limits', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
     const over = await get('/', TEST_KEY);
     expect(over.statusCode).toBe(429);
-    expect(over.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', requestId: expect.any(String) });
+    expect(over.json()).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      requestId: expect.any(String),
+    });
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(30);
     const ok = await get('/', OTHER_KEY);
@@ -57,13 +67,21 @@ describe('rate limits', () => {
   });
 
   it('fails open by default and closed for the groups configured so when Redis is down', async () => {
-    const closed = await bootApp({ REDIS_URL: redis.url, INGEST_ENABLED: 'false', RATE_LIMIT_FAIL_CLOSED: 'default' });
+    const closed = await bootApp({
+      REDIS_URL: redis.url,
+      INGEST_ENABLED: 'false',
+      RATE_LIMIT_FAIL_CLOSED: 'default',
+    });
     try {
       await redis.stop();
       const open = await get('/', OTHER_KEY);
       expect(open.statusCode).toBe(200);
       const t0 = Date.now();
-      const shut = await closed.inject({ method: 'GET', url: '/', headers: { 'x-api-key': TEST_KEY } });
+      const shut = await closed.inject({
+        method: 'GET',
+        url: '/',
+        headers: { 'x-api-key': TEST_KEY },
+      });
       expect(Date.now() - t0).toBeLessThan(1500);
       expect(shut.statusCode).toBe(503);
       expect(shut.json().message).toMatch(/Rate limiter unavailable/);

@@ -3,7 +3,13 @@ import { ConfigError, parseEnv, validateEnv } from './env.schema';
 describe('validateEnv', () => {
   it('applies defaults when variables are unset or empty', () => {
     const env = validateEnv({ PORT: '', APP_ROLE: undefined });
-    expect(env).toMatchObject({ PORT: 3000, APP_ROLE: 'all', LOG_REQUESTS: true, BODY_LIMIT_BYTES: 1048576, K8S_AUTH: 'disabled' });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      APP_ROLE: 'all',
+      LOG_REQUESTS: true,
+      BODY_LIMIT_BYTES: 1048576,
+      K8S_AUTH: 'disabled',
+    });
   });
 
   it('converts numbers and booleans', () => {
@@ -15,7 +21,10 @@ describe('validateEnv', () => {
     [{ PORT: 'eighty' }, /^Invalid configuration: PORT /],
     [{ PORT: '70000' }, /^Invalid configuration: PORT /],
     [{ APP_ROLE: 'both' }, /^Invalid configuration: APP_ROLE /],
-    [{ REDIS_URL: 'http://x' }, /^Invalid configuration: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/],
+    [
+      { REDIS_URL: 'http://x' },
+      /^Invalid configuration: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/,
+    ],
     [{ LOG_REQUESTS: 'maybe' }, /^Invalid configuration: LOG_REQUESTS /],
     [{ K8S_AUTH: 'magic' }, /^Invalid configuration: K8S_AUTH /],
   ])('rejects %j with one line naming the variable', (raw, message) => {

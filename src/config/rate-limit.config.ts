@@ -6,7 +6,9 @@ import { ConfigError, parseEnv } from './env.schema';
 const LIST = /^\s*([a-z][a-z0-9-]*\s*[:=]\s*\d+\s*)(,\s*[a-z][a-z0-9-]*\s*[:=]\s*\d+\s*)*$/;
 
 class RateLimitEnv {
-  @Transform(({ value }) => (typeof value === 'string' ? !['false', '0'].includes(value.toLowerCase()) : value))
+  @Transform(({ value }) =>
+    typeof value === 'string' ? !['false', '0'].includes(value.toLowerCase()) : value,
+  )
   @IsBoolean()
   RATE_LIMIT_ENABLED = true;
   @IsInt() @Min(1) @Max(3600) RATE_LIMIT_WINDOW_SECONDS = 60;
@@ -27,13 +29,19 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
     }),
   ) as Record<string, number>;
   if (!limits.default || !limits.anonymous) {
-    throw new ConfigError('Invalid configuration: RATE_LIMITS must set both "default" and "anonymous"');
+    throw new ConfigError(
+      'Invalid configuration: RATE_LIMITS must set both "default" and "anonymous"',
+    );
   }
   return {
     enabled: e.RATE_LIMIT_ENABLED,
     windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
     limits,
-    failClosed: new Set(e.RATE_LIMIT_FAIL_CLOSED.split(',').map((s) => s.trim()).filter(Boolean)),
+    failClosed: new Set(
+      e.RATE_LIMIT_FAIL_CLOSED.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   };
 });
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;

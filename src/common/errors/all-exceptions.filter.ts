@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  Logger,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MISSING_KEY } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
@@ -24,10 +31,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   /** Without a valid key, an unknown path answers 401 like a real one: routes cannot be enumerated. */
   private hideUnknownRoutes(exception: unknown, req: FastifyRequest): unknown {
-    if (!(exception instanceof NotFoundException) || req.routeOptions.url !== undefined) return exception;
+    if (!(exception instanceof NotFoundException) || req.routeOptions.url !== undefined)
+      return exception;
     if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return exception;
     const key = req.headers['x-api-key'];
     if (this.keys.identify(key)) return exception;
-    return new UnauthorizedException(typeof key === 'string' && key ? 'Invalid API key' : MISSING_KEY);
+    return new UnauthorizedException(
+      typeof key === 'string' && key ? 'Invalid API key' : MISSING_KEY,
+    );
   }
 }

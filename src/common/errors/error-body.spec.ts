@@ -4,27 +4,58 @@ import { RawBodyException } from './raw-body.exception';
 
 describe('toErrorBody', () => {
   it('keeps the status and message of HttpExceptions, and extra fields', () => {
-    const err = new BadRequestException({ message: 'Validation failed: by', errors: [{ field: 'by', messages: ['x'] }] });
+    const err = new BadRequestException({
+      message: 'Validation failed: by',
+      errors: [{ field: 'by', messages: ['x'] }],
+    });
     expect(toErrorBody(err, 'r1')).toEqual({
       status: 400,
       internal: false,
-      body: { statusCode: 400, error: 'Bad Request', message: 'Validation failed: by', requestId: 'r1', errors: [{ field: 'by', messages: ['x'] }] },
+      body: {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'Validation failed: by',
+        requestId: 'r1',
+        errors: [{ field: 'by', messages: ['x'] }],
+      },
     });
-    expect(toErrorBody(new NotFoundException('nope'), 'r2').body).toEqual({ statusCode: 404, error: 'Not Found', message: 'nope', requestId: 'r2' });
+    expect(toErrorBody(new NotFoundException('nope'), 'r2').body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'nope',
+      requestId: 'r2',
+    });
   });
 
   it('answers 503 for an unreachable Redis, and 503 with details for a named dependency', () => {
-    expect(toErrorBody(new Error("Stream isn't writeable and enableOfflineQueue options is false"), 'r').status).toBe(503);
+    expect(
+      toErrorBody(new Error("Stream isn't writeable and enableOfflineQueue options is false"), 'r')
+        .status,
+    ).toBe(503);
     expect(toErrorBody(new Error('Command timed out'), 'r').status).toBe(503);
     const dep = toErrorBody(new DependencyUnavailableException('SQS', { accepted: ['a'] }), 'r');
-    expect(dep.body).toMatchObject({ statusCode: 503, message: 'SQS is unavailable, retry later', accepted: ['a'] });
+    expect(dep.body).toMatchObject({
+      statusCode: 503,
+      message: 'SQS is unavailable, retry later',
+      accepted: ['a'],
+    });
   });
 
   it('maps Fastify client errors by code, and hides unexpected errors behind a 500', () => {
-    const tooLarge = Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
-    expect(toErrorBody(tooLarge, 'r').body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    const tooLarge = Object.assign(new Error('Request body is too large'), {
+      statusCode: 413,
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+    });
+    expect(toErrorBody(tooLarge, 'r').body).toMatchObject({
+      statusCode: 413,
+      error: 'Payload Too Large',
+    });
     const boom = toErrorBody(new TypeError('secret internals'), 'r');
-    expect(boom).toMatchObject({ status: 500, internal: true, body: { message: 'Internal server error' } });
+    expect(boom).toMatchObject({
+      status: 500,
+      internal: true,
+      body: { message: 'Internal server error' },
+    });
   });
 
   it('sends a compat body verbatim', () => {

@@ -20,7 +20,10 @@ export interface ErrorBody {
 /** Marks a downstream dependency as unavailable: answered as 503, retryable by the client. */
 export class DependencyUnavailableException extends HttpException {
   constructor(dependency: string, extra: Record<string, unknown> = {}) {
-    super({ message: `${dependency} is unavailable, retry later`, ...extra }, HttpStatus.SERVICE_UNAVAILABLE);
+    super(
+      { message: `${dependency} is unavailable, retry later`, ...extra },
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
   }
 }
 
@@ -31,8 +34,12 @@ const FASTIFY_MESSAGES: Record<string, string> = {
 };
 
 /** Maps anything thrown to the common shape; returns `raw` when a compat route must answer verbatim. */
-export function toErrorBody(err: unknown, requestId: string): { status: number; body: unknown; internal: boolean } {
-  if (err instanceof RawBodyException) return { status: err.getStatus(), body: err.body, internal: false };
+export function toErrorBody(
+  err: unknown,
+  requestId: string,
+): { status: number; body: unknown; internal: boolean } {
+  if (err instanceof RawBodyException)
+    return { status: err.getStatus(), body: err.body, internal: false };
   let status = HttpStatus.INTERNAL_SERVER_ERROR;
   let message = 'Internal server error';
   let extra: Record<string, unknown> = {};
@@ -52,11 +59,23 @@ export function toErrorBody(err: unknown, requestId: string): { status: number; 
     status = err.statusCode;
     message = FASTIFY_MESSAGES[err.code ?? ''] ?? err.message;
   }
-  const body = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, requestId, ...extra };
-  return { status, body, internal: status >= 500 && !(err instanceof HttpException) && !isRedisUnavailable(err) };
+  const body = {
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message,
+    requestId,
+    ...extra,
+  };
+  return {
+    status,
+    body,
+    internal: status >= 500 && !(err instanceof HttpException) && !isRedisUnavailable(err),
+  };
 }
 
-function isClientError(err: unknown): err is { statusCode: number; code?: string; message: string } {
+function isClientError(
+  err: unknown,
+): err is { statusCode: number; code?: string; message: string } {
   const s = (err as { statusCode?: unknown })?.statusCode;
   return typeof s === 'number' && s >= 400 && s < 500;
 }

@@ -7,7 +7,12 @@ describe('flattenValidationErrors', () => {
       { property: 'by', constraints: { isInt: 'by must be an integer' }, children: [] },
       {
         property: 'messages',
-        children: [{ property: '0', children: [{ property: 'id', constraints: { matches: 'id must match' }, children: [] }] }],
+        children: [
+          {
+            property: '0',
+            children: [{ property: 'id', constraints: { matches: 'id must match' }, children: [] }],
+          },
+        ],
       },
     ] as unknown as ValidationError[];
     expect(flattenValidationErrors(errors)).toEqual([

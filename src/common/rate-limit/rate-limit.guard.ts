@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   ThrottlerGuard,
@@ -54,13 +60,19 @@ export class RateLimitGuard extends ThrottlerGuard {
       });
     } catch (e) {
       if ((e as { getStatus?: () => number }).getStatus?.() === 429) throw e;
-      if (this.cfg.failClosed.has(group)) throw new ServiceUnavailableException('Rate limiter unavailable, retry later');
+      if (this.cfg.failClosed.has(group))
+        throw new ServiceUnavailableException('Rate limiter unavailable, retry later');
       this.log.warn(`rate limiter unavailable, letting ${group} through: ${(e as Error).message}`);
       return true;
     }
   }
 
   private groupOf(ctx: ExecutionContext): string {
-    return this.reflector.getAllAndOverride<string>(RATE_LIMIT_GROUP, [ctx.getHandler(), ctx.getClass()]) ?? 'default';
+    return (
+      this.reflector.getAllAndOverride<string>(RATE_LIMIT_GROUP, [
+        ctx.getHandler(),
+        ctx.getClass(),
+      ]) ?? 'default'
+    );
   }
 }

@@ -20,13 +20,21 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(redisConfig.KEY) private readonly cfg: RedisConfig,
   ) {
-    if (!('rateLimitHit' in redis)) redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: SCRIPT });
+    if (!('rateLimitHit' in redis))
+      redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: SCRIPT });
   }
 
   async increment(key: string, ttl: number, limit: number) {
-    const run = (this.redis as unknown as { rateLimitHit(k: string, ms: number): Promise<[number, number]> }).rateLimitHit;
+    const run = (
+      this.redis as unknown as { rateLimitHit(k: string, ms: number): Promise<[number, number]> }
+    ).rateLimitHit;
     const [hits, pttl] = await run.call(this.redis, `${this.cfg.keyPrefix}rl:${key}`, ttl);
     const seconds = Math.max(1, Math.ceil((pttl > 0 ? pttl : ttl) / 1000));
-    return { totalHits: hits, timeToExpire: seconds, isBlocked: hits > limit, timeToBlockExpire: hits > limit ? seconds : 0 };
+    return {
+      totalHits: hits,
+      timeToExpire: seconds,
+      isBlocked: hits > limit,
+      timeToBlockExpire: hits > limit ? seconds : 0,
+    };
   }
 }
