@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
+import { CounterModule } from './counter/counter.module';
 import { allConfigs, appConfig, loadEnv, type AppConfig, type AppRole } from './config';
 import { HealthModule } from './health/health.module';
 import { AwsModule } from './infra/aws';
@@ -17,7 +18,10 @@ import { RootController } from './root.controller';
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [CompatModule.forRole(role)];
+const features = (role: AppRole): DynamicModule[] => [
+  CounterModule.forRole(role),
+  CompatModule.forRole(role),
+];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})
@@ -28,7 +32,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: allConfigs }),
-        LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (c: AppConfig) => loggerParams(c) }),
+        LoggerModule.forRootAsync({
+          inject: [appConfig.KEY],
+          useFactory: (c: AppConfig) => loggerParams(c),
+        }),
         CommonModule,
         RedisModule,
         AwsModule,
