@@ -18,10 +18,7 @@ import { RootController } from './root.controller';
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [
-  CounterModule.forRole(role),
-  CompatModule.forRole(role),
-];
+const features = (role: AppRole): DynamicModule[] => [CounterModule.forRole(role), CompatModule.forRole(role)];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})
@@ -32,10 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: allConfigs }),
-        LoggerModule.forRootAsync({
-          inject: [appConfig.KEY],
-          useFactory: (c: AppConfig) => loggerParams(c),
-        }),
+        LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (c: AppConfig) => loggerParams(c) }),
         CommonModule,
         RedisModule,
         AwsModule,

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min, ValidateIf } from 'class-validator';
 import { MAX_BY } from '../counter.rules';
 
 export class IncrementCounterDto {
@@ -11,7 +11,8 @@ export class IncrementCounterDto {
     maximum: MAX_BY,
     example: 5,
   })
-  @IsOptional()
+  // Absent means 1; an explicit null is a wrong type, not "absent".
+  @ValidateIf((_, v) => v !== undefined)
   @IsInt()
   @Min(-MAX_BY)
   @Max(MAX_BY)
