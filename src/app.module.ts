@@ -4,6 +4,7 @@ import { LoggerModule, type Params } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
 import { allConfigs, loadEnv, type AppRole } from './config';
+import { CounterModule } from './counter/counter.module';
 import { HealthModule } from './health/health.module';
 import { AwsModule } from './infra/aws';
 import { KubernetesModule } from './infra/kubernetes';
@@ -16,7 +17,7 @@ import { RootController } from './root.controller';
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [CompatModule.forRole(role)];
+const features = (role: AppRole): DynamicModule[] => [CounterModule.forRole(role), CompatModule.forRole(role)];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})

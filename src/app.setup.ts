@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { toErrorBody } from './common/errors/error-body';
 import { validationPipe } from './common/errors/validation';
 import { requestIdOf } from './common/http/request-id';
 import { applySecurity } from './common/http/security';
@@ -38,6 +40,13 @@ export async function createApp(): Promise<NestFastifyApplication> {
     requestTimeout: 30_000, // whole request, headers included: a slow client cannot hold a socket
     connectionTimeout: 70_000,
     return503OnClosing: true,
+    // Longer params reach validation (a 400 naming the field); past this Fastify's router says 414.
+    maxParamLength: 500,
+    // Router-level errors (414, bad URL) in the common shape too.
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorBody(err, req.id);
+      void reply.code(status).send(body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(nestLoggerParams(logger)),

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import type { FieldError } from './error-body';
 
 /** Flattens nested class-validator errors into `field.path: messages`. */
@@ -10,8 +10,20 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+/** Also refuses a body that is JSON but not an object (`null`, an array, a number) for a DTO. */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const isDto = metadata.type === 'body' && typeof metadata.metatype === 'function' && metadata.metatype !== Object;
+    if (isDto && value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      const messages = ['body must be a JSON object'];
+      throw new BadRequestException({ message: 'Validation failed: body must be a JSON object', errors: [{ field: 'body', messages }] });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export const validationPipe = () =>
-  new ValidationPipe({
+  new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
