@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
+import { EksModule } from './eks';
 import { allConfigs, appConfig, loadEnv, type AppConfig, type AppRole } from './config';
 import { HealthModule } from './health/health.module';
 import { AwsModule } from './infra/aws';
@@ -17,7 +18,7 @@ import { RootController } from './root.controller';
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [CompatModule.forRole(role)];
+const features = (role: AppRole): DynamicModule[] => [EksModule.forRole(role), CompatModule.forRole(role)];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})
