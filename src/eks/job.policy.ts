@@ -13,6 +13,8 @@ export interface PolicyContext {
   /** The namespace carries our managed-by label. */
   namespaceManaged: boolean;
   cfg: JobPolicyConfig;
+  /** Checking the Job the builder made: the reserved labels are ours there. */
+  built?: boolean;
 }
 
 export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
@@ -47,14 +49,14 @@ export function imageAllowed(image: string, allowlist: string[]): boolean {
 }
 
 /** Label problems: syntax, and keys only this service may set. */
-export function labelViolations(labels: unknown, path: string): Violation[] {
+export function labelViolations(labels: unknown, path: string, allowReserved = false): Violation[] {
   if (labels === undefined) return [];
   if (!isObj(labels)) return [{ path, message: 'labels must be an object of strings' }];
   const out: Violation[] = [];
   for (const [k, v] of Object.entries(labels)) {
     const at = `${path}.${k}`;
     if (!LABEL_KEY.test(k) || k.length > 316) out.push({ path: at, message: 'is not a valid label key' });
-    else if (RESERVED_LABEL_PREFIXES.some((p) => k.startsWith(p))) out.push({ path: at, message: 'is reserved for platform-api' });
+    else if (!allowReserved && RESERVED_LABEL_PREFIXES.some((p) => k.startsWith(p))) out.push({ path: at, message: 'is reserved for platform-api' });
     if (typeof v !== 'string' || !LABEL_VALUE.test(v)) out.push({ path: at, message: 'is not a valid label value (63 characters of [A-Za-z0-9-_.])' });
   }
   return out;
@@ -95,6 +97,7 @@ function quantityViolations(resources: unknown, path: string, cfg: JobPolicyConf
       continue;
     }
     for (const [name, q] of Object.entries(r)) {
+      if (q === undefined) continue;
       const at = `${path}.${kind}.${name}`;
       if (name !== 'cpu' && name !== 'memory') {
         out.push({ path: at, message: 'only cpu and memory can be requested' });
@@ -183,13 +186,13 @@ export function jobViolations(job: unknown, ctx: PolicyContext): Violation[] {
   if (meta.name !== undefined && (typeof meta.name !== 'string' || !DNS_LABEL.test(meta.name) || meta.name.length > 63)) {
     out.push({ path: 'metadata.name', message: 'must be a DNS-1123 label of at most 63 characters' });
   }
-  out.push(...labelViolations(meta.labels, 'metadata.labels'));
+  out.push(...labelViolations(meta.labels, 'metadata.labels', ctx.built));
   const spec = isObj(job.spec) ? job.spec : {};
   out.push(...boundViolation(spec.backoffLimit, 'spec.backoffLimit', cfg.job.backoffLimit.max));
   out.push(...boundViolation(spec.activeDeadlineSeconds, 'spec.activeDeadlineSeconds', cfg.job.activeDeadlineSeconds.max));
   out.push(...boundViolation(spec.ttlSecondsAfterFinished, 'spec.ttlSecondsAfterFinished', cfg.job.ttlSecondsAfterFinished.max));
   const template = isObj(spec.template) ? spec.template : {};
-  if (isObj(template.metadata)) out.push(...labelViolations(template.metadata.labels, 'spec.template.metadata.labels'));
+  if (isObj(template.metadata)) out.push(...labelViolations(template.metadata.labels, 'spec.template.metadata.labels', ctx.built));
   const pod = isObj(template.spec) ? template.spec : undefined;
   const p = 'spec.template.spec';
   if (!pod) return [...out, { path: p, message: 'a pod spec with containers is required' }];

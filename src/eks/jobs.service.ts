@@ -63,7 +63,7 @@ export class JobsService {
       cfg: this.cfg,
     });
     // The built Job must pass too: the builder can only tighten, and this keeps it honest.
-    const again = jobViolations(body, ctx);
+    const again = jobViolations(body, { ...ctx, built: true });
     if (again.length > 0) throw policyException(again);
     const created = await this.namespaces.run('create', 'jobs', (c) => c.batch.createNamespacedJob({ namespace, body: body as V1Job }));
     return toJobView(created);

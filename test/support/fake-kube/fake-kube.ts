@@ -217,6 +217,10 @@ export class FakeKube {
     if (!job.spec?.template?.spec?.containers?.length) {
       return [422, status(422, 'Invalid', `Job.batch "${name}" is invalid: spec.template.spec.containers: Required value`)];
     }
+    const bad = job.spec.template.spec.containers.find((c: Obj) => parseFloat(c.resources?.requests?.cpu) > parseFloat(c.resources?.limits?.cpu));
+    if (bad) {
+      return [422, status(422, 'Invalid', `Job.batch "${name}" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: "${bad.resources.requests.cpu}": must be less than or equal to cpu limit of ${bad.resources.limits.cpu}`)];
+    }
     if (this.jobs.has(`${ns}/${name}`)) return [409, status(409, 'AlreadyExists', `jobs.batch "${name}" already exists`)];
     const uid = randomUUID();
     const selector = { 'batch.kubernetes.io/controller-uid': uid };
