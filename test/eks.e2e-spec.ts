@@ -10,7 +10,7 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
   beforeAll(async () => {
     fakes = await startEksFakes();
     app = await bootApp(fakes.env);
-  });
+  }, 30_000);
   afterAll(async () => {
     await app?.close();
     await fakes?.stop();
