@@ -255,4 +255,13 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
     expect(text).toMatch(/k8s_requests_total\{verb="get",resource="namespaces",code="401"\} \d+/);
     expect(text).toMatch(/k8s_request_duration_seconds_bucket\{le="[^"]+",verb="list",resource="namespaces"\}/);
   });
+
+  it('answers 503 fast when the API server is unreachable (runs last: it stops the fake)', async () => {
+    await fakes.kube.stop();
+    const started = Date.now();
+    const res = await req('GET', '/v1/namespaces');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().message).toMatch(/Kubernetes API is unavailable/);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
 });
