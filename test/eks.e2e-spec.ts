@@ -16,11 +16,18 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
     await fakes?.stop();
   });
   const req = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
-    app.inject({ method, url, headers: auth, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    app.inject({
+      method,
+      url,
+      headers: auth,
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
 
   it('described the cluster once at start and signs every API call with a valid IAM token', async () => {
     expect(fakes.eks.calls).toHaveLength(1);
-    expect(fakes.eks.calls[0].authorization).toMatch(/Credential=AKIDFAKEEKSTEST\/\d{8}\/eu-west-1\/eks\/aws4_request/);
+    expect(fakes.eks.calls[0].authorization).toMatch(
+      /Credential=AKIDFAKEEKSTEST\/\d{8}\/eu-west-1\/eks\/aws4_request/,
+    );
     const before = fakes.kube.requests.length;
     expect((await req('GET', '/v1/namespaces')).statusCode).toBe(200);
     const seen = fakes.kube.requests.slice(before);
@@ -49,7 +56,10 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
     expect(names).toContain('team-a');
     expect(names).not.toContain('default');
     expect(names).not.toContain('kube-system');
-    expect((await req('GET', '/v1/namespaces/team-a')).json()).toMatchObject({ name: 'team-a', managed: true });
+    expect((await req('GET', '/v1/namespaces/team-a')).json()).toMatchObject({
+      name: 'team-a',
+      managed: true,
+    });
     expect((await req('GET', '/v1/namespaces/unmanaged')).statusCode).toBe(403);
     expect((await req('GET', '/v1/namespaces/nope-nope')).statusCode).toBe(404);
   });
@@ -58,16 +68,22 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
     for (const name of ['kube-evil', 'default', 'platform-api']) {
       expect((await req('POST', '/v1/namespaces', { name })).statusCode).toBe(403);
     }
-    const forged = await req('POST', '/v1/namespaces', { name: 'team-f', labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } });
+    const forged = await req('POST', '/v1/namespaces', {
+      name: 'team-f',
+      labels: { 'pod-security.kubernetes.io/enforce': 'privileged' },
+    });
     expect(forged.statusCode).toBe(400);
     expect(forged.json().errors[0].field).toBe('labels.pod-security.kubernetes.io/enforce');
   });
 
-  it.each(['Team-A', '-team', 'team_a', 'a'.repeat(64), 'team.a'])('rejects the namespace name %j (DNS-1123) with 400 naming the field', async (name) => {
-    const res = await req('POST', '/v1/namespaces', { name });
-    expect(res.statusCode).toBe(400);
-    expect(res.json().errors[0].field).toBe('name');
-  });
+  it.each(['Team-A', '-team', 'team_a', 'a'.repeat(64), 'team.a'])(
+    'rejects the namespace name %j (DNS-1123) with 400 naming the field',
+    async (name) => {
+      const res = await req('POST', '/v1/namespaces', { name });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors[0].field).toBe('name');
+    },
+  );
 
   it('rejects a bad name in a path too', async () => {
     const res = await req('GET', '/v1/namespaces/Bad_Name/jobs');
@@ -99,11 +115,25 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
     });
     expect(res.statusCode).toBe(201);
     const view = res.json();
-    expect(view).toMatchObject({ namespace: 'team-a', state: 'pending', active: 0, succeeded: 0, failed: 0 });
+    expect(view).toMatchObject({
+      namespace: 'team-a',
+      state: 'pending',
+      active: 0,
+      succeeded: 0,
+      failed: 0,
+    });
     expect(view.name).toMatch(/^job-[a-z2-7]{10}$/);
     const job = fakes.kube.jobs.get(`team-a/${view.name}`)!;
-    expect(job.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'platform-api', team: 'a', 'platform-api/job-id': view.jobId });
-    expect(job.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 3600 });
+    expect(job.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'platform-api',
+      team: 'a',
+      'platform-api/job-id': view.jobId,
+    });
+    expect(job.spec).toMatchObject({
+      backoffLimit: 0,
+      activeDeadlineSeconds: 3600,
+      ttlSecondsAfterFinished: 3600,
+    });
     const pod = job.spec.template.spec;
     expect(pod).toMatchObject({
       restartPolicy: 'Never',
@@ -111,12 +141,21 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
       hostNetwork: false,
       hostPID: false,
       hostIPC: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
     });
     expect(pod.serviceAccountName).toBeUndefined();
     expect(pod.containers).toHaveLength(1);
     const c = pod.containers[0];
-    expect(c).toMatchObject({ image: IMAGE, command: ['sh', '-c'], args: ['echo hi'], env: [{ name: 'MODE', value: 'full' }] });
+    expect(c).toMatchObject({
+      image: IMAGE,
+      command: ['sh', '-c'],
+      args: ['echo hi'],
+      env: [{ name: 'MODE', value: 'full' }],
+    });
     expect(c.securityContext).toEqual({
       runAsNonRoot: true,
       runAsUser: 65532,
@@ -127,42 +166,72 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '250m', memory: '256Mi' } });
-    expect(pod.volumes.map((v: Record<string, unknown>) => Object.keys(v).sort())).toEqual([['emptyDir', 'name']]);
+    expect(c.resources).toEqual({
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { cpu: '250m', memory: '256Mi' },
+    });
+    expect(pod.volumes.map((v: Record<string, unknown>) => Object.keys(v).sort())).toEqual([
+      ['emptyDir', 'name'],
+    ]);
   });
 
   it('names jobs randomly, never from the clock, and keeps a given name', async () => {
     const names = new Set<string>();
-    for (let i = 0; i < 5; i++) names.add((await req('POST', '/v1/namespaces/team-a/jobs', { image: IMAGE })).json().name);
+    for (let i = 0; i < 5; i++)
+      names.add((await req('POST', '/v1/namespaces/team-a/jobs', { image: IMAGE })).json().name);
     expect(names.size).toBe(5);
-    const named = await req('POST', '/v1/namespaces/team-a/jobs', { name: 'nightly', image: IMAGE });
+    const named = await req('POST', '/v1/namespaces/team-a/jobs', {
+      name: 'nightly',
+      image: IMAGE,
+    });
     expect(named.json().name).toBe('nightly');
-    expect((await req('POST', '/v1/namespaces/team-a/jobs', { name: 'nightly', image: IMAGE })).statusCode).toBe(409);
+    expect(
+      (await req('POST', '/v1/namespaces/team-a/jobs', { name: 'nightly', image: IMAGE }))
+        .statusCode,
+    ).toBe(409);
   });
 
   it('follows a job from pending to running to succeeded, with its logs', async () => {
     const { name } = (await req('POST', '/v1/namespaces/team-a/jobs', { image: IMAGE })).json();
     fakes.kube.setJob('team-a', name, 'running', 'line 1\nline 2\nline 3\n');
-    expect((await req('GET', `/v1/namespaces/team-a/jobs/${name}`)).json()).toMatchObject({ state: 'running', active: 1 });
+    expect((await req('GET', `/v1/namespaces/team-a/jobs/${name}`)).json()).toMatchObject({
+      state: 'running',
+      active: 1,
+    });
     fakes.kube.setJob('team-a', name, 'succeeded');
     const done = (await req('GET', `/v1/namespaces/team-a/jobs/${name}`)).json();
-    expect(done).toMatchObject({ name, state: 'succeeded', succeeded: 1, active: 0, conditions: [{ type: 'Complete', status: 'True' }] });
+    expect(done).toMatchObject({
+      name,
+      state: 'succeeded',
+      succeeded: 1,
+      active: 0,
+      conditions: [{ type: 'Complete', status: 'True' }],
+    });
     expect(done.startTime).toEqual(expect.any(String));
     expect(done.completionTime).toEqual(expect.any(String));
     const logs = await req('GET', `/v1/namespaces/team-a/jobs/${name}/logs?tailLines=2`);
     expect(logs.statusCode).toBe(200);
-    expect(logs.json()).toMatchObject({ name, tailLines: 2, pods: [{ phase: 'Succeeded', log: 'line 2\nline 3\n' }] });
+    expect(logs.json()).toMatchObject({
+      name,
+      tailLines: 2,
+      pods: [{ phase: 'Succeeded', log: 'line 2\nline 3\n' }],
+    });
     const logCall = fakes.kube.requests.filter((r) => r.path.endsWith('/log')).at(-1)!;
     expect(logCall.query.get('limitBytes')).toBe(String(256 * 1024));
     const capped = await req('GET', `/v1/namespaces/team-a/jobs/${name}/logs?tailLines=999999`);
     expect(capped.json().tailLines).toBe(1000);
-    expect((await req('GET', `/v1/namespaces/team-a/jobs/${name}/logs?tailLines=0`)).statusCode).toBe(400);
+    expect(
+      (await req('GET', `/v1/namespaces/team-a/jobs/${name}/logs?tailLines=0`)).statusCode,
+    ).toBe(400);
   });
 
   it('reports a failed job', async () => {
     const { name } = (await req('POST', '/v1/namespaces/team-a/jobs', { image: IMAGE })).json();
     fakes.kube.setJob('team-a', name, 'failed');
-    expect((await req('GET', `/v1/namespaces/team-a/jobs/${name}`)).json()).toMatchObject({ state: 'failed', failed: 1 });
+    expect((await req('GET', `/v1/namespaces/team-a/jobs/${name}`)).json()).toMatchObject({
+      state: 'failed',
+      failed: 1,
+    });
   });
 
   it('lists only managed jobs and refuses to touch the others', async () => {
@@ -189,19 +258,27 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
     const call = fakes.kube.requests.filter((r) => r.method === 'DELETE').at(-1)!;
     expect(call.query.get('propagationPolicy') ?? call.body?.propagationPolicy).toBe('Background');
     expect(fakes.kube.jobs.has(`team-a/${name}`)).toBe(false);
-    expect([...fakes.kube.pods.values()].some((p) => p.metadata.labels['job-name'] === name)).toBe(false);
+    expect([...fakes.kube.pods.values()].some((p) => p.metadata.labels['job-name'] === name)).toBe(
+      false,
+    );
     expect((await req('GET', `/v1/namespaces/team-a/jobs/${name}`)).statusCode).toBe(404);
   });
 
   it('runs jobs in an allow-listed namespace but not in default, kube-* or its own', async () => {
-    expect((await req('POST', '/v1/namespaces/shared-batch/jobs', { image: IMAGE })).statusCode).toBe(201);
+    expect(
+      (await req('POST', '/v1/namespaces/shared-batch/jobs', { image: IMAGE })).statusCode,
+    ).toBe(201);
     for (const ns of ['default', 'kube-system', 'platform-api', 'unmanaged']) {
       const res = await req('POST', `/v1/namespaces/${ns}/jobs`, { image: IMAGE });
       expect(res.statusCode).toBe(400);
-      expect(res.json().errors).toEqual([{ field: 'namespace', messages: [expect.stringMatching(/not managed/)] }]);
+      expect(res.json().errors).toEqual([
+        { field: 'namespace', messages: [expect.stringMatching(/not managed/)] },
+      ]);
       expect((await req('GET', `/v1/namespaces/${ns}/jobs`)).statusCode).toBe(403);
     }
-    expect((await req('POST', '/v1/namespaces/missing-ns/jobs', { image: IMAGE })).statusCode).toBe(404);
+    expect((await req('POST', '/v1/namespaces/missing-ns/jobs', { image: IMAGE })).statusCode).toBe(
+      404,
+    );
   });
 
   it('rejects env valueFrom in the structured route, naming the field', async () => {
@@ -253,7 +330,9 @@ describe('eks: namespaces and jobs over IAM auth (fake API server over HTTPS)', 
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).toMatch(/k8s_requests_total\{verb="create",resource="jobs",code="2xx"\} \d+/);
     expect(text).toMatch(/k8s_requests_total\{verb="get",resource="namespaces",code="401"\} \d+/);
-    expect(text).toMatch(/k8s_request_duration_seconds_bucket\{le="[^"]+",verb="list",resource="namespaces"\}/);
+    expect(text).toMatch(
+      /k8s_request_duration_seconds_bucket\{le="[^"]+",verb="list",resource="namespaces"\}/,
+    );
   });
 
   it('answers 503 fast when the API server is unreachable (runs last: it stops the fake)', async () => {

@@ -9,9 +9,11 @@ const MEMORY = /^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
 /** Variables of K8S_AUTH=eks and of the jobs/namespaces policy (docs/eks.md lists them). */
 export class EksEnv {
-  @IsOptional() @Matches(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, { message: 'must be an EKS cluster name' })
+  @IsOptional()
+  @Matches(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, { message: 'must be an EKS cluster name' })
   EKS_CLUSTER_NAME?: string;
-  @IsOptional() @Matches(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: 'must be an AWS region such as eu-west-1' })
+  @IsOptional()
+  @Matches(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: 'must be an AWS region such as eu-west-1' })
   EKS_REGION?: string;
   /** Tokens are valid 15 minutes: regenerate before 14. */
   @IsInt() @Min(60) @Max(840) EKS_TOKEN_REFRESH_SECONDS = 840;
@@ -21,11 +23,14 @@ export class EksEnv {
   @IsOptional() @IsString() K8S_NAMESPACE_ALLOWLIST?: string;
   @IsOptional() @IsString() JOB_IMAGE_ALLOWLIST?: string;
 
-  @Matches(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, { message: 'must be a DNS-1123 label of at most 40 characters' })
+  @Matches(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, {
+    message: 'must be a DNS-1123 label of at most 40 characters',
+  })
   JOB_NAME_PREFIX = 'job';
   @IsInt() @Min(1) @Max(2_147_483_647) JOB_RUN_AS_USER = 65532;
   @Matches(CPU, { message: 'must be a CPU quantity such as 100m or 1' }) JOB_DEFAULT_CPU = '100m';
-  @Matches(MEMORY, { message: 'must be a memory quantity such as 128Mi' }) JOB_DEFAULT_MEMORY = '128Mi';
+  @Matches(MEMORY, { message: 'must be a memory quantity such as 128Mi' }) JOB_DEFAULT_MEMORY =
+    '128Mi';
   @Matches(CPU, { message: 'must be a CPU quantity such as 100m or 1' }) JOB_MAX_CPU = '2';
   @Matches(MEMORY, { message: 'must be a memory quantity such as 128Mi' }) JOB_MAX_MEMORY = '2Gi';
   @IsInt() @Min(0) @Max(100) JOB_BACKOFF_LIMIT_DEFAULT = 0;
@@ -47,7 +52,8 @@ const list = (raw: string | undefined) =>
     .filter(Boolean);
 
 function atMost(name: string, value: number, maxName: string, max: number): void {
-  if (value > max) throw new ConfigError(`Invalid configuration: ${name} must not exceed ${maxName} (${max})`);
+  if (value > max)
+    throw new ConfigError(`Invalid configuration: ${name} must not exceed ${maxName} (${max})`);
 }
 
 export const eksConfig = registerAs('eks', () => {
@@ -58,9 +64,16 @@ export const eksConfig = registerAs('eks', () => {
     throw new ConfigError('Invalid configuration: EKS_CLUSTER_NAME is required when K8S_AUTH=eks');
   }
   if (K8S_AUTH === 'eks' && !region) {
-    throw new ConfigError('Invalid configuration: EKS_REGION (or AWS_REGION) is required when K8S_AUTH=eks');
+    throw new ConfigError(
+      'Invalid configuration: EKS_REGION (or AWS_REGION) is required when K8S_AUTH=eks',
+    );
   }
-  atMost('JOB_BACKOFF_LIMIT_DEFAULT', e.JOB_BACKOFF_LIMIT_DEFAULT, 'JOB_BACKOFF_LIMIT_MAX', e.JOB_BACKOFF_LIMIT_MAX);
+  atMost(
+    'JOB_BACKOFF_LIMIT_DEFAULT',
+    e.JOB_BACKOFF_LIMIT_DEFAULT,
+    'JOB_BACKOFF_LIMIT_MAX',
+    e.JOB_BACKOFF_LIMIT_MAX,
+  );
   atMost(
     'JOB_ACTIVE_DEADLINE_DEFAULT_SECONDS',
     e.JOB_ACTIVE_DEADLINE_DEFAULT_SECONDS,
@@ -73,10 +86,17 @@ export const eksConfig = registerAs('eks', () => {
     'JOB_TTL_AFTER_FINISHED_MAX_SECONDS',
     e.JOB_TTL_AFTER_FINISHED_MAX_SECONDS,
   );
-  atMost('JOB_LOG_TAIL_LINES_DEFAULT', e.JOB_LOG_TAIL_LINES_DEFAULT, 'JOB_LOG_TAIL_LINES_MAX', e.JOB_LOG_TAIL_LINES_MAX);
+  atMost(
+    'JOB_LOG_TAIL_LINES_DEFAULT',
+    e.JOB_LOG_TAIL_LINES_DEFAULT,
+    'JOB_LOG_TAIL_LINES_MAX',
+    e.JOB_LOG_TAIL_LINES_MAX,
+  );
   const badNs = list(e.K8S_NAMESPACE_ALLOWLIST).find((n) => !DNS_LABEL.test(n));
   if (badNs !== undefined) {
-    throw new ConfigError('Invalid configuration: K8S_NAMESPACE_ALLOWLIST must list DNS-1123 labels');
+    throw new ConfigError(
+      'Invalid configuration: K8S_NAMESPACE_ALLOWLIST must list DNS-1123 labels',
+    );
   }
   return {
     cluster: {
@@ -115,4 +135,7 @@ export const eksConfig = registerAs('eks', () => {
 });
 export type EksConfig = ReturnType<typeof eksConfig>;
 /** The part of EksConfig the pure job policy and builder need. */
-export type JobPolicyConfig = Pick<EksConfig, 'selfNamespace' | 'namespaceAllowlist' | 'imageAllowlist' | 'job'>;
+export type JobPolicyConfig = Pick<
+  EksConfig,
+  'selfNamespace' | 'namespaceAllowlist' | 'imageAllowlist' | 'job'
+>;

@@ -51,7 +51,10 @@ function resources(r: ResourceInput | undefined, cfg: JobPolicyConfig) {
     cpu: r?.requests?.cpu ?? r?.limits?.cpu ?? cfg.job.defaultCpu,
     memory: r?.requests?.memory ?? r?.limits?.memory ?? cfg.job.defaultMemory,
   };
-  return { requests, limits: { cpu: r?.limits?.cpu ?? requests.cpu, memory: r?.limits?.memory ?? requests.memory } };
+  return {
+    requests,
+    limits: { cpu: r?.limits?.cpu ?? requests.cpu, memory: r?.limits?.memory ?? requests.memory },
+  };
 }
 
 /**
@@ -73,7 +76,8 @@ export function buildJob(
       ...(m.readOnly !== undefined ? { readOnly: m.readOnly } : {}),
       ...(m.subPath !== undefined ? { subPath: m.subPath } : {}),
     }));
-    if (!mounts.some((m) => m.mountPath === '/tmp')) mounts.push({ name: TMP_VOLUME, mountPath: '/tmp' });
+    if (!mounts.some((m) => m.mountPath === '/tmp'))
+      mounts.push({ name: TMP_VOLUME, mountPath: '/tmp' });
     return {
       name: c.name ?? (i === 0 ? 'main' : `main-${i}`),
       image: c.image,
@@ -102,7 +106,8 @@ export function buildJob(
     spec: {
       backoffLimit: input.backoffLimit ?? cfg.job.backoffLimit.default,
       activeDeadlineSeconds: input.activeDeadlineSeconds ?? cfg.job.activeDeadlineSeconds.default,
-      ttlSecondsAfterFinished: input.ttlSecondsAfterFinished ?? cfg.job.ttlSecondsAfterFinished.default,
+      ttlSecondsAfterFinished:
+        input.ttlSecondsAfterFinished ?? cfg.job.ttlSecondsAfterFinished.default,
       template: {
         metadata: { labels },
         spec: {
@@ -112,9 +117,18 @@ export function buildJob(
           hostNetwork: false,
           hostPID: false,
           hostIPC: false,
-          securityContext: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
+            seccompProfile,
+          },
           containers,
-          volumes: [...(input.volumes ?? []), { name: TMP_VOLUME, emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [
+            ...(input.volumes ?? []),
+            { name: TMP_VOLUME, emptyDir: { sizeLimit: '64Mi' } },
+          ],
         },
       },
     },
@@ -122,39 +136,61 @@ export function buildJob(
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined);
+const obj = (v: unknown): Obj =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {};
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) ? v.map(String) : undefined;
 
 /**
  * The caller's choices in a raw manifest that passed the policy, in the shape the builder takes:
  * security fields, service accounts, scheduling and anything else unknown are dropped.
  */
-export function inputFromManifest(manifest: unknown): { name?: string; generateName?: string; input: JobInput } {
+export function inputFromManifest(manifest: unknown): {
+  name?: string;
+  generateName?: string;
+  input: JobInput;
+} {
   const m = obj(manifest);
   const meta = obj(m.metadata);
   const spec = obj(m.spec);
   const pod = obj(obj(spec.template).spec);
-  const containers = (Array.isArray(pod.containers) ? pod.containers : []).map((raw): ContainerInput => {
-    const c = obj(raw);
-    const r = obj(c.resources);
-    const pick = (x: unknown) => {
-      const o = obj(x);
-      return { ...(o.cpu !== undefined ? { cpu: String(o.cpu) } : {}), ...(o.memory !== undefined ? { memory: String(o.memory) } : {}) };
-    };
-    return {
-      name: String(c.name),
-      image: String(c.image),
-      command: strings(c.command),
-      args: strings(c.args),
-      workingDir: typeof c.workingDir === 'string' ? c.workingDir : undefined,
-      env: (Array.isArray(c.env) ? c.env : []).map((e) => ({ name: String(obj(e).name), value: obj(e).value as string | undefined })),
-      resources: { ...(r.requests ? { requests: pick(r.requests) } : {}), ...(r.limits ? { limits: pick(r.limits) } : {}) },
-      volumeMounts: (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).map((v) => {
-        const o = obj(v);
-        return { name: String(o.name), mountPath: String(o.mountPath), readOnly: o.readOnly as boolean | undefined, subPath: o.subPath as string | undefined };
-      }),
-    };
-  });
+  const containers = (Array.isArray(pod.containers) ? pod.containers : []).map(
+    (raw): ContainerInput => {
+      const c = obj(raw);
+      const r = obj(c.resources);
+      const pick = (x: unknown) => {
+        const o = obj(x);
+        return {
+          ...(o.cpu !== undefined ? { cpu: String(o.cpu) } : {}),
+          ...(o.memory !== undefined ? { memory: String(o.memory) } : {}),
+        };
+      };
+      return {
+        name: String(c.name),
+        image: String(c.image),
+        command: strings(c.command),
+        args: strings(c.args),
+        workingDir: typeof c.workingDir === 'string' ? c.workingDir : undefined,
+        env: (Array.isArray(c.env) ? c.env : []).map((e) => ({
+          name: String(obj(e).name),
+          value: obj(e).value as string | undefined,
+        })),
+        resources: {
+          ...(r.requests ? { requests: pick(r.requests) } : {}),
+          ...(r.limits ? { limits: pick(r.limits) } : {}),
+        },
+        volumeMounts: (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).map((v) => {
+          const o = obj(v);
+          return {
+            name: String(o.name),
+            mountPath: String(o.mountPath),
+            readOnly: o.readOnly as boolean | undefined,
+            subPath: o.subPath as string | undefined,
+          };
+        }),
+      };
+    },
+  );
   return {
     name: typeof meta.name === 'string' ? meta.name : undefined,
     generateName: typeof meta.generateName === 'string' ? meta.generateName : undefined,

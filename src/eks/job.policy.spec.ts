@@ -21,18 +21,30 @@ const cfg: JobPolicyConfig = {
 };
 const ctx = { namespace: 'team', namespaceManaged: true, cfg };
 const job = (container: Record<string, unknown> = {}) => ({
-  spec: { template: { spec: { containers: [{ name: 'c', image: 'registry.example.com/a:1', ...container }] } } },
+  spec: {
+    template: {
+      spec: { containers: [{ name: 'c', image: 'registry.example.com/a:1', ...container }] },
+    },
+  },
 });
 
 describe('job policy', () => {
   it('passes a plain job and the job the builder makes from it', () => {
     expect(jobViolations(job(), ctx)).toEqual([]);
-    const built = buildJob(inputFromManifest(job()).input, { name: 'n', namespace: 'team', jobId: 'id', cfg });
+    const built = buildJob(inputFromManifest(job()).input, {
+      name: 'n',
+      namespace: 'team',
+      jobId: 'id',
+      cfg,
+    });
     expect(jobViolations(built, { ...ctx, built: true })).toEqual([]);
   });
 
   it('returns every violation, not the first', () => {
-    const v = jobViolations(job({ image: 'evil/x', securityContext: { privileged: true, runAsUser: 0 } }), { ...ctx, namespace: 'default', namespaceManaged: false });
+    const v = jobViolations(
+      job({ image: 'evil/x', securityContext: { privileged: true, runAsUser: 0 } }),
+      { ...ctx, namespace: 'default', namespaceManaged: false },
+    );
     expect(v.map((x) => x.path)).toEqual([
       'namespace',
       'spec.template.spec.containers[0].image',
@@ -46,7 +58,9 @@ describe('job policy', () => {
     expect(namespaceAllowsJobs('shared', false, cfg)).toBe(true);
     expect(namespaceAllowsJobs('other', false, cfg)).toBe(false);
     expect(namespaceAllowsJobs('default', true, cfg)).toBe(false);
-    expect(namespaceAllowsJobs('kube-system', true, { ...cfg, namespaceAllowlist: ['kube-system'] })).toBe(false);
+    expect(
+      namespaceAllowsJobs('kube-system', true, { ...cfg, namespaceAllowlist: ['kube-system'] }),
+    ).toBe(false);
     expect(namespaceAllowsJobs('platform-api', true, cfg)).toBe(false);
   });
 
@@ -54,9 +68,15 @@ describe('job policy', () => {
     expect(parseQuantity('500m')).toBe(0.5);
     expect(parseQuantity('2Gi')).toBe(2 * 1024 ** 3);
     expect(parseQuantity('1e3')).toBeUndefined();
-    expect(jobViolations(job({ resources: { limits: { cpu: '2', memory: '2Gi' } } }), ctx)).toEqual([]);
-    expect(jobViolations(job({ resources: { limits: { cpu: '2001m', memory: '3Gi' } } }), ctx)).toHaveLength(2);
-    expect(jobViolations(job({ resources: { limits: { 'nvidia.com/gpu': '1' } } }), ctx)[0].message).toMatch(/only cpu and memory/);
+    expect(jobViolations(job({ resources: { limits: { cpu: '2', memory: '2Gi' } } }), ctx)).toEqual(
+      [],
+    );
+    expect(
+      jobViolations(job({ resources: { limits: { cpu: '2001m', memory: '3Gi' } } }), ctx),
+    ).toHaveLength(2);
+    expect(
+      jobViolations(job({ resources: { limits: { 'nvidia.com/gpu': '1' } } }), ctx)[0].message,
+    ).toMatch(/only cpu and memory/);
   });
 
   it('generates random names with the prefix', () => {

@@ -15,12 +15,14 @@ export interface JobView {
   conditions: { type: string; status: string; reason?: string; message?: string }[];
 }
 
-const iso = (d: unknown): string | null => (d instanceof Date ? d.toISOString() : typeof d === 'string' ? d : null);
+const iso = (d: unknown): string | null =>
+  d instanceof Date ? d.toISOString() : typeof d === 'string' ? d : null;
 
 /** Terminal conditions decide; otherwise an active pod means running. */
 export function jobState(job: V1Job): JobState {
   const s = job.status ?? {};
-  const isTrue = (type: string) => (s.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+  const isTrue = (type: string) =>
+    (s.conditions ?? []).some((c) => c.type === type && c.status === 'True');
   if (isTrue('Failed')) return 'failed';
   if (isTrue('Complete') || isTrue('SuccessCriteriaMet')) return 'succeeded';
   if ((s.active ?? 0) > 0 || (s.ready ?? 0) > 0) return 'running';
@@ -39,6 +41,11 @@ export function toJobView(job: V1Job): JobView {
     failed: s.failed ?? 0,
     startTime: iso(s.startTime),
     completionTime: iso(s.completionTime),
-    conditions: (s.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+    conditions: (s.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+    })),
   };
 }

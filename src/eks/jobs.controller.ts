@@ -1,6 +1,30 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CreateJobDto, DeletedDto, JobListDto, JobLogsDto, JobViewDto, LogsQueryDto } from './dto/job.dto';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  CreateJobDto,
+  DeletedDto,
+  JobListDto,
+  JobLogsDto,
+  JobViewDto,
+  LogsQueryDto,
+} from './dto/job.dto';
 import { JobParams, NamespaceParams } from './dto/params.dto';
 import { KubeErrorResponses } from './eks.errors.decorator';
 import { JobsService } from './jobs.service';
@@ -14,7 +38,9 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Run a Job built by the server (restricted pod security, bounded resources and time)' })
+  @ApiOperation({
+    summary: 'Run a Job built by the server (restricted pod security, bounded resources and time)',
+  })
   @ApiCreatedResponse({ type: JobViewDto })
   @ApiConflictResponse({ description: 'A job with this name exists' })
   create(@Param() p: NamespaceParams, @Body() dto: CreateJobDto) {

@@ -12,7 +12,10 @@ import { MANAGED_SELECTOR, NamespacesService } from './namespaces.service';
 /** The structured request as a manifest, so both routes go through the same policy. */
 function manifestOf(dto: CreateJobDto): Record<string, unknown> {
   return {
-    metadata: { ...(dto.name ? { name: dto.name } : {}), ...(dto.labels ? { labels: dto.labels } : {}) },
+    metadata: {
+      ...(dto.name ? { name: dto.name } : {}),
+      ...(dto.labels ? { labels: dto.labels } : {}),
+    },
     spec: {
       backoffLimit: dto.backoffLimit,
       activeDeadlineSeconds: dto.activeDeadlineSeconds,
@@ -20,7 +23,14 @@ function manifestOf(dto: CreateJobDto): Record<string, unknown> {
       template: {
         spec: {
           containers: [
-            { name: 'main', image: dto.image, command: dto.command, args: dto.args, env: dto.env, resources: dto.resources },
+            {
+              name: 'main',
+              image: dto.image,
+              command: dto.command,
+              args: dto.args,
+              env: dto.env,
+              resources: dto.resources,
+            },
           ],
         },
       },
@@ -46,7 +56,11 @@ export class JobsService {
    * shape (the caller's image, command, env, sizes; our security context, limits and labels).
    * `createNamespace` (seed behaviour) creates a missing namespace as a managed one first.
    */
-  async createFromManifest(namespace: string, manifest: unknown, opts: { createNamespace?: boolean } = {}): Promise<JobView> {
+  async createFromManifest(
+    namespace: string,
+    manifest: unknown,
+    opts: { createNamespace?: boolean } = {},
+  ): Promise<JobView> {
     const ns = await this.namespaces.lookup(namespace).catch(async (e: unknown) => {
       if (!(e instanceof NotFoundException) || !opts.createNamespace) throw e;
       return this.namespaces.create(namespace);
@@ -65,7 +79,9 @@ export class JobsService {
     // The built Job must pass too: the builder can only tighten, and this keeps it honest.
     const again = jobViolations(body, { ...ctx, built: true });
     if (again.length > 0) throw policyException(again);
-    const created = await this.namespaces.run('create', 'jobs', (c) => c.batch.createNamespacedJob({ namespace, body: body as V1Job }));
+    const created = await this.namespaces.run('create', 'jobs', (c) =>
+      c.batch.createNamespacedJob({ namespace, body: body as V1Job }),
+    );
     return toJobView(created);
   }
 
@@ -81,7 +97,10 @@ export class JobsService {
     return toJobView(await this.readManaged(namespace, name));
   }
 
-  async remove(namespace: string, name: string): Promise<{ name: string; namespace: string; status: string }> {
+  async remove(
+    namespace: string,
+    name: string,
+  ): Promise<{ name: string; namespace: string; status: string }> {
     await this.readManaged(namespace, name);
     // Background propagation: the Job goes now, its pods right after (the default would orphan them).
     await this.namespaces.run('delete', 'jobs', (c) =>
@@ -98,19 +117,32 @@ export class JobsService {
     const labelSelector = Object.entries(match)
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
-    const pods = await this.namespaces.run('list', 'pods', (c) => c.core.listNamespacedPod({ namespace, labelSelector }));
-    const newest = [...pods.items]
-      .sort((a, b) => stamp(b) - stamp(a))
-      .slice(0, maxPods);
+    const pods = await this.namespaces.run('list', 'pods', (c) =>
+      c.core.listNamespacedPod({ namespace, labelSelector }),
+    );
+    const newest = [...pods.items].sort((a, b) => stamp(b) - stamp(a)).slice(0, maxPods);
     const out: PodLogDto[] = [];
     for (const pod of newest) {
       const podName = pod.metadata?.name ?? '';
       const container = pod.spec?.containers?.[0]?.name;
       const log = await this.namespaces
-        .run('get', 'pods/log', (c) => c.core.readNamespacedPodLog({ name: podName, namespace, container, tailLines, limitBytes }))
+        .run('get', 'pods/log', (c) =>
+          c.core.readNamespacedPodLog({
+            name: podName,
+            namespace,
+            container,
+            tailLines,
+            limitBytes,
+          }),
+        )
         .catch((e: unknown) => {
           // A pod still pending has no log yet: that is an empty log, not an error.
-          if (e instanceof Error && 'getStatus' in e && (e as { getStatus(): number }).getStatus() === 400) return '';
+          if (
+            e instanceof Error &&
+            'getStatus' in e &&
+            (e as { getStatus(): number }).getStatus() === 400
+          )
+            return '';
           throw e;
         });
       out.push({ pod: podName, phase: pod.status?.phase ?? 'Unknown', log: String(log ?? '') });
@@ -120,7 +152,9 @@ export class JobsService {
 
   private async readManaged(namespace: string, name: string): Promise<V1Job> {
     await this.namespaces.requireJobNamespace(namespace);
-    const job = await this.namespaces.run('get', 'jobs', (c) => c.batch.readNamespacedJob({ name, namespace }));
+    const job = await this.namespaces.run('get', 'jobs', (c) =>
+      c.batch.readNamespacedJob({ name, namespace }),
+    );
     if (!isManaged(job) || !job.metadata?.labels?.[JOB_ID_KEY]) {
       throw new ForbiddenException(`Job ${name} in ${namespace} is not managed by platform-api`);
     }
@@ -128,4 +162,5 @@ export class JobsService {
   }
 }
 
-const stamp = (p: V1Pod) => (p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0);
+const stamp = (p: V1Pod) =>
+  p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;

@@ -21,14 +21,20 @@ describe('mapKubeError', () => {
     [403, HttpStatus.BAD_GATEWAY],
     [500, HttpStatus.SERVICE_UNAVAILABLE],
   ])('API server %i → %i', (code, expected) => {
-    expect(statusOf(new ApiException(code, JSON.stringify({ kind: 'Status', message: 'm' })))).toBe(expected);
+    expect(statusOf(new ApiException(code, JSON.stringify({ kind: 'Status', message: 'm' })))).toBe(
+      expected,
+    );
   });
 
   it('keeps the API server message and maps outages and disabled mode to 503', () => {
-    const e = mapKubeError(new ApiException(422, JSON.stringify({ message: 'spec.x: Invalid value' }))) as Error;
+    const e = mapKubeError(
+      new ApiException(422, JSON.stringify({ message: 'spec.x: Invalid value' })),
+    ) as Error;
     expect(e.message).toBe('spec.x: Invalid value');
     expect(statusOf(new KubeUnreachableError('refused'))).toBe(503);
-    expect((mapKubeError(new KubeNotConfiguredError()) as Error).message).toBe('Kubernetes is not configured');
+    expect((mapKubeError(new KubeNotConfiguredError()) as Error).message).toBe(
+      'Kubernetes is not configured',
+    );
   });
 
   it('leaves unknown errors alone (they are 500 and logged)', () => {

@@ -27,7 +27,9 @@ export function mapKubeError(e: unknown): unknown {
   if (e instanceof HttpException) return e;
   if (e instanceof KubeNotConfiguredError) return new ServiceUnavailableException(e.message);
   if (e instanceof KubeUnreachableError) {
-    return new ServiceUnavailableException(`Kubernetes API is unavailable, retry later (${e.message})`);
+    return new ServiceUnavailableException(
+      `Kubernetes API is unavailable, retry later (${e.message})`,
+    );
   }
   const status = apiStatusOf(e);
   if (status === undefined) return e;
@@ -41,7 +43,9 @@ export function mapKubeError(e: unknown): unknown {
     case 422:
       return new BadRequestException(message);
     case 401:
-      return new BadGatewayException(`Kubernetes API rejected platform-api's credentials: ${message}`);
+      return new BadGatewayException(
+        `Kubernetes API rejected platform-api's credentials: ${message}`,
+      );
     case 403:
       return new BadGatewayException(
         `Kubernetes API refused platform-api (its RBAC lacks a permission, see docs/eks.md): ${message}`,
@@ -50,14 +54,18 @@ export function mapKubeError(e: unknown): unknown {
     case 500:
     case 503:
     case 504:
-      return new ServiceUnavailableException(`Kubernetes API is unavailable, retry later: ${message}`);
+      return new ServiceUnavailableException(
+        `Kubernetes API is unavailable, retry later: ${message}`,
+      );
     default:
       return new BadGatewayException(`Kubernetes API answered ${status}: ${message}`);
   }
 }
 
 /** 400 listing every policy violation, each as a field error of the common shape. */
-export function policyException(violations: { path: string; message: string }[]): BadRequestException {
+export function policyException(
+  violations: { path: string; message: string }[],
+): BadRequestException {
   return new BadRequestException({
     message: `Rejected by the job policy (${violations.length} violation${violations.length === 1 ? '' : 's'}): ${violations
       .map((v) => `${v.path || '(manifest)'}: ${v.message}`)

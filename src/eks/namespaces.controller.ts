@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CreateNamespaceDto, NamespaceListDto, NamespaceViewDto } from './dto/namespace.dto';
 import { NamespaceParams } from './dto/params.dto';
 import { KubeErrorResponses } from './eks.errors.decorator';
@@ -38,7 +45,10 @@ export class NamespacesController {
   @Delete(':ns')
   @HttpCode(202)
   @ApiOperation({ summary: 'Delete a managed namespace (everything in it goes too)' })
-  @ApiAcceptedResponse({ type: NamespaceViewDto, description: 'Deletion started (phase Terminating)' })
+  @ApiAcceptedResponse({
+    type: NamespaceViewDto,
+    description: 'Deletion started (phase Terminating)',
+  })
   remove(@Param() p: NamespaceParams) {
     return this.namespaces.remove(p.ns);
   }

@@ -3,7 +3,13 @@ import type { V1Namespace } from '@kubernetes/client-node';
 import { eksConfig, type EksConfig } from '../config';
 import { KubeApi, type KubeClients } from '../infra/kubernetes';
 import type { NamespaceViewDto } from './dto/namespace.dto';
-import { isProtectedNamespace, labelViolations, MANAGED_BY, MANAGED_BY_KEY, namespaceAllowsJobs } from './job.policy';
+import {
+  isProtectedNamespace,
+  labelViolations,
+  MANAGED_BY,
+  MANAGED_BY_KEY,
+  namespaceAllowsJobs,
+} from './job.policy';
 import { mapKubeError, policyException } from './kube-errors';
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_KEY}=${MANAGED_BY}`;
@@ -15,7 +21,9 @@ const toView = (ns: V1Namespace): NamespaceViewDto => ({
   managed: isManaged(ns),
   phase: ns.status?.phase ?? 'Active',
   labels: ns.metadata?.labels ?? {},
-  createdAt: ns.metadata?.creationTimestamp ? new Date(ns.metadata.creationTimestamp).toISOString() : null,
+  createdAt: ns.metadata?.creationTimestamp
+    ? new Date(ns.metadata.creationTimestamp).toISOString()
+    : null,
 });
 
 /** Namespaces this service creates (labelled managed-by, Pod Security restricted) and may delete. */
@@ -35,7 +43,9 @@ export class NamespacesService {
 
   async create(name: string, labels?: Record<string, string>): Promise<NamespaceViewDto> {
     if (isProtectedNamespace(name, this.cfg.selfNamespace)) {
-      throw new ForbiddenException(`Namespace name ${name} is reserved (kube-*, default and platform-api's own)`);
+      throw new ForbiddenException(
+        `Namespace name ${name} is reserved (kube-*, default and platform-api's own)`,
+      );
     }
     const violations = labelViolations(labels, 'labels');
     if (violations.length > 0) throw policyException(violations);
@@ -54,7 +64,9 @@ export class NamespacesService {
   }
 
   async list(): Promise<NamespaceViewDto[]> {
-    const list = await this.run('list', 'namespaces', (c) => c.core.listNamespace({ labelSelector: MANAGED_SELECTOR }));
+    const list = await this.run('list', 'namespaces', (c) =>
+      c.core.listNamespace({ labelSelector: MANAGED_SELECTOR }),
+    );
     return list.items.map(toView);
   }
 
@@ -76,7 +88,10 @@ export class NamespacesService {
       throw new ForbiddenException(`Namespace ${name} is protected and cannot be deleted`);
     }
     const ns = await this.lookup(name);
-    if (!ns.managed) throw new ForbiddenException(`Namespace ${name} is not managed by platform-api: it cannot be deleted`);
+    if (!ns.managed)
+      throw new ForbiddenException(
+        `Namespace ${name} is not managed by platform-api: it cannot be deleted`,
+      );
     await this.run('delete', 'namespaces', (c) => c.core.deleteNamespace({ name }));
     return { ...ns, phase: 'Terminating' };
   }
@@ -85,7 +100,9 @@ export class NamespacesService {
   async requireJobNamespace(name: string): Promise<NamespaceViewDto> {
     const ns = await this.lookup(name);
     if (!namespaceAllowsJobs(name, ns.managed, this.cfg)) {
-      throw new ForbiddenException(`Namespace ${name} is not managed by platform-api nor in K8S_NAMESPACE_ALLOWLIST`);
+      throw new ForbiddenException(
+        `Namespace ${name} is not managed by platform-api nor in K8S_NAMESPACE_ALLOWLIST`,
+      );
     }
     return ns;
   }

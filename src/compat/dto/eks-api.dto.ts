@@ -6,8 +6,17 @@ export class EksCreateJobDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'A batch/v1 Job manifest; accepted only if it passes the job policy, then rebuilt in the safe shape',
-    example: { spec: { template: { spec: { containers: [{ name: 'job-container', image: 'busybox', command: ['echo', 'Hello'] }] } } } },
+    description:
+      'A batch/v1 Job manifest; accepted only if it passes the job policy, then rebuilt in the safe shape',
+    example: {
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'job-container', image: 'busybox', command: ['echo', 'Hello'] }],
+          },
+        },
+      },
+    },
   })
   @IsObject()
   job_manifest!: Record<string, unknown>;

@@ -25,7 +25,11 @@ export interface EksTokenOptions {
 export const stsHost = (region: string) =>
   `sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
 
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (s: string) =>
+  encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 
 /**
  * The bearer token EKS accepts for IAM principals (what `aws eks get-token` prints): a presigned

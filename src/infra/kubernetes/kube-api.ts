@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { eksConfig, type EksConfig } from '../../config';
 import { counter, histogram } from '../../observability/metric';
-import { EKS_TOKEN_SOURCE, KUBE_CONFIG, type EksTokenSourceOrNull, type KubeConfigOrNull } from './kubernetes.tokens';
+import {
+  EKS_TOKEN_SOURCE,
+  KUBE_CONFIG,
+  type EksTokenSourceOrNull,
+  type KubeConfigOrNull,
+} from './kubernetes.tokens';
 
 export interface KubeClients {
   core: CoreV1Api;
@@ -27,7 +32,11 @@ export const apiStatusOf = (e: unknown): number | undefined => {
 /** fetch's "fetch failed" (refused, reset, TLS, DNS) or a socket error code. */
 function isNetworkError(e: unknown): boolean {
   const err = e as { name?: string; code?: unknown; cause?: { code?: unknown } };
-  return (err?.name === 'TypeError' && err.cause !== undefined) || typeof err?.code === 'string' || typeof err?.cause?.code === 'string';
+  return (
+    (err?.name === 'TypeError' && err.cause !== undefined) ||
+    typeof err?.code === 'string' ||
+    typeof err?.cause?.code === 'string'
+  );
 }
 
 /**
@@ -86,7 +95,10 @@ export class KubeApi {
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.cfg.cluster.requestTimeoutMs;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new KubeUnreachableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new KubeUnreachableError(`no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     let code = 'error';
     try {

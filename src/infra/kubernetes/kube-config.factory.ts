@@ -8,7 +8,10 @@ import type { KubeSetup } from './kubernetes.tokens';
 const EKS_USER = 'platform-api-eks-iam';
 
 const tokenGenerations = () =>
-  counter({ name: 'eks_token_generations_total', help: 'EKS IAM bearer tokens signed (cache misses, expiry, 401)' });
+  counter({
+    name: 'eks_token_generations_total',
+    help: 'EKS IAM bearer tokens signed (cache misses, expiry, 401)',
+  });
 
 interface Closable {
   close(): Promise<void>;
@@ -18,8 +21,10 @@ interface Closable {
  * client-node builds a new undici Agent (so a new TLS connection) for every call and never
  * closes it; one per KubeConfig keeps connections alive between calls and closes on shutdown.
  */
-function shareDispatcher(kc: KubeConfig): () => Promise<void> {
-  const target = kc as unknown as { createDispatcher: (...args: unknown[]) => Closable | undefined };
+export function shareDispatcher(kc: KubeConfig): () => Promise<void> {
+  const target = kc as unknown as {
+    createDispatcher: (...args: unknown[]) => Closable | undefined;
+  };
   const make = target.createDispatcher.bind(kc);
   let shared: Closable | undefined;
   target.createDispatcher = (...args) => (shared ??= make(...args));
@@ -48,7 +53,10 @@ export async function createKubeSetup(cfg: KubernetesConfig, eks: EksConfig): Pr
       onGenerate: () => tokenGenerations().inc(),
     });
     tokens = source;
-    kc.loadFromClusterAndUser({ name: name!, server: info.endpoint, caData: info.caData, skipTLSVerify: false }, { name: EKS_USER });
+    kc.loadFromClusterAndUser(
+      { name: name!, server: info.endpoint, caData: info.caData, skipTLSVerify: false },
+      { name: EKS_USER },
+    );
     kc.addAuthenticator({
       isAuthProvider: (user) => user.name === EKS_USER,
       applyAuthentication: async (_user, opts) => {

@@ -21,17 +21,64 @@ export function makeTestPki(): TestPki {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const ca = (name: string) =>
-    ssl('req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    ssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
   try {
     ca('fake-kube-ca');
     ca('other-ca');
-    ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=fake-kube-apiserver');
-    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'fake-kube-ca.crt', '-CAkey', 'fake-kube-ca.key', '-CAcreateserial',
-      '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+    ssl(
+      'req',
+      ...ec,
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=fake-kube-apiserver',
+    );
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+    );
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'fake-kube-ca.crt',
+      '-CAkey',
+      'fake-kube-ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    );
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-    return { caPem: read('fake-kube-ca.crt'), serverKeyPem: read('server.key'), serverCertPem: read('server.crt'), otherCaPem: read('other-ca.crt') };
+    return {
+      caPem: read('fake-kube-ca.crt'),
+      serverKeyPem: read('server.key'),
+      serverCertPem: read('server.crt'),
+      otherCaPem: read('other-ca.crt'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

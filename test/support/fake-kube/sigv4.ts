@@ -5,7 +5,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * independently of the SDK's signer, so a test can check what the signer produced.
  */
 export const sha256Hex = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
+const hmac = (key: Buffer | string, data: string) =>
+  createHmac('sha256', key).update(data, 'utf8').digest();
 
 /** URI-encode every byte except unreserved characters (A-Z a-z 0-9 - _ . ~), as SigV4 requires. */
 export const uriEncode = (s: string) =>
@@ -37,10 +38,15 @@ export function canonicalRequest(i: SigV4Input): string {
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const lower = Object.fromEntries(Object.entries(i.headers).map(([k, v]) => [k.toLowerCase(), v.trim().replace(/\s+/g, ' ')]));
+  const lower = Object.fromEntries(
+    Object.entries(i.headers).map(([k, v]) => [k.toLowerCase(), v.trim().replace(/\s+/g, ' ')]),
+  );
   const names = [...i.signedHeaders].map((h) => h.toLowerCase()).sort();
   const headers = names.map((h) => `${h}:${lower[h] ?? ''}\n`).join('');
-  const path = i.path.split('/').map((seg) => uriEncode(decodeURIComponent(seg))).join('/');
+  const path = i.path
+    .split('/')
+    .map((seg) => uriEncode(decodeURIComponent(seg)))
+    .join('/');
   return [i.method, path || '/', query, headers, names.join(';'), i.payloadHash].join('\n');
 }
 
@@ -48,12 +54,23 @@ export function signingKey(secret: string, date: string, region: string, service
   return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
 }
 
-export function signature(i: SigV4Input): { canonical: string; stringToSign: string; signature: string } {
+export function signature(i: SigV4Input): {
+  canonical: string;
+  stringToSign: string;
+  signature: string;
+} {
   const date = i.amzDate.slice(0, 8);
   const scope = `${date}/${i.region}/${i.service}/aws4_request`;
   const canonical = canonicalRequest(i);
   const stringToSign = ['AWS4-HMAC-SHA256', i.amzDate, scope, sha256Hex(canonical)].join('\n');
-  return { canonical, stringToSign, signature: hmac(signingKey(i.secretAccessKey, date, i.region, i.service), stringToSign).toString('hex') };
+  return {
+    canonical,
+    stringToSign,
+    signature: hmac(
+      signingKey(i.secretAccessKey, date, i.region, i.service),
+      stringToSign,
+    ).toString('hex'),
+  };
 }
 
 const ALLOWED_PARAMS = new Set([
@@ -83,7 +100,12 @@ export interface TokenCheck {
  */
 export function verifyEksToken(
   token: string,
-  o: { clusterName: string; region: string; secretFor: (accessKeyId: string) => string | undefined; now: number },
+  o: {
+    clusterName: string;
+    region: string;
+    secretFor: (accessKeyId: string) => string | undefined;
+    now: number;
+  },
 ): TokenCheck {
   const fail = (reason: string): TokenCheck => ({ ok: false, reason });
   if (!token.startsWith('k8s-aws-v1.')) return fail('missing k8s-aws-v1. prefix');
@@ -111,7 +133,8 @@ export function verifyEksToken(
   if (!signed.includes('x-k8s-aws-id')) return fail('x-k8s-aws-id is not signed');
   if (!signed.includes('host')) return fail('host is not signed');
   const expires = Number(params['x-amz-expires']);
-  if (!Number.isInteger(expires) || expires <= 0 || expires > 900) return fail(`X-Amz-Expires ${params['x-amz-expires']} out of range`);
+  if (!Number.isInteger(expires) || expires <= 0 || expires > 900)
+    return fail(`X-Amz-Expires ${params['x-amz-expires']} out of range`);
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params['x-amz-date'] ?? '');
   if (!m) return fail('bad X-Amz-Date');
   const signedAt = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
@@ -119,7 +142,12 @@ export function verifyEksToken(
   if (o.now > signedAt + 15 * 60_000) return fail('token expired');
   if (signedAt > o.now + 5 * 60_000) return fail('token from the future');
   const [accessKeyId, date, region, service, term] = (params['x-amz-credential'] ?? '').split('/');
-  if (date !== params['x-amz-date'].slice(0, 8) || region !== o.region || service !== 'sts' || term !== 'aws4_request') {
+  if (
+    date !== params['x-amz-date'].slice(0, 8) ||
+    region !== o.region ||
+    service !== 'sts' ||
+    term !== 'aws4_request'
+  ) {
     return fail('bad credential scope');
   }
   const secret = o.secretFor(accessKeyId);
@@ -138,6 +166,7 @@ export function verifyEksToken(
     secretAccessKey: secret,
   });
   const given = Buffer.from(params['x-amz-signature'] ?? '', 'hex');
-  if (given.length !== 32 || !timingSafeEqual(given, Buffer.from(expected, 'hex'))) return fail('signature mismatch');
+  if (given.length !== 32 || !timingSafeEqual(given, Buffer.from(expected, 'hex')))
+    return fail('signature mismatch');
   return { ok: true, accessKeyId, amzDate: params['x-amz-date'], params };
 }
