@@ -5,6 +5,7 @@ import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
 import { allConfigs, loadEnv, type AppRole } from './config';
 import { CounterModule } from './counter/counter.module';
+import { EksModule } from './eks';
 import { HealthModule } from './health/health.module';
 import { AwsModule } from './infra/aws';
 import { KubernetesModule } from './infra/kubernetes';
@@ -17,7 +18,11 @@ import { RootController } from './root.controller';
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [CounterModule.forRole(role), CompatModule.forRole(role)];
+const features = (role: AppRole): DynamicModule[] => [
+  CounterModule.forRole(role),
+  EksModule.forRole(role),
+  CompatModule.forRole(role),
+];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})

@@ -41,7 +41,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     connectionTimeout: 70_000,
     return503OnClosing: true,
     // Longer params reach validation (a 400 naming the field); past this Fastify's router says 414.
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     // Router-level errors (414, bad URL) in the common shape too.
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = toErrorBody(err, req.id);

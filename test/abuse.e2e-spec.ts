@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp } from './support/app';
+import { startEksFakes, type EksFakes } from './support/fake-kube/eks-env';
 import { abuseCases, operationsOf, type Operation } from './support/openapi-abuse';
 
 /**
@@ -11,11 +12,16 @@ import { abuseCases, operationsOf, type Operation } from './support/openapi-abus
 describe('abuse: every documented operation with invalid input', () => {
   let app: NestFastifyApplication;
   let ops: Operation[];
+  let fakes: EksFakes;
   beforeAll(async () => {
-    app = await bootApp();
+    fakes = await startEksFakes(); // eks routes answer from a fake API server, not 503
+    app = await bootApp(fakes.env);
     ops = operationsOf((await app.inject({ method: 'GET', url: '/docs-json' })).json());
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await fakes.stop();
+  });
 
   // A valid-looking value for the path parameters that a case does not attack.
   const fill = (name: string) => (/name|ns|namespace/i.test(name) ? 'abuse-test' : 'abuse-test-id');

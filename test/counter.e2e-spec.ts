@@ -241,7 +241,8 @@ describe('counters (embedded Redis)', () => {
     it.each<[string, string]>([
       ['5', 'body'],
       ['"x"', 'body'],
-      ['[1]', '0'],
+      ['[1]', 'body'],
+      ['null', 'body'],
     ])('rejects the body %s, which is not an object', async (payload, field) => {
       {
         const res = await app.inject({

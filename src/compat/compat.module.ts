@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppRole } from '../config';
 import { CounterModule } from '../counter';
+import { EksCoreModule } from '../eks';
 import { CounterApiController } from './counter-api.controller';
+import { EksApiCompatController } from './eks-api.controller';
 
 /**
  * Routes of the five replaced services, kept so their clients work unchanged: thin controllers
@@ -14,8 +16,8 @@ export class CompatModule {
     const servesApi = role !== 'worker';
     return {
       module: CompatModule,
-      imports: [CounterModule.forRole(role)],
-      controllers: servesApi ? [CounterApiController] : [],
+      imports: [CounterModule.forRole(role), EksCoreModule],
+      controllers: servesApi ? [CounterApiController, EksApiCompatController] : [],
     };
   }
 }

@@ -61,8 +61,8 @@ export class Env {
   @Matches(/^[A-Za-z0-9_.-]{3,255}$/, { message: 'must be a valid DynamoDB table name' })
   INGEST_TABLE_NAME = 'platform-ingest';
 
-  @IsIn(['in-cluster', 'kubeconfig', 'disabled'])
-  K8S_AUTH: 'in-cluster' | 'kubeconfig' | 'disabled' = 'disabled';
+  @IsIn(['in-cluster', 'kubeconfig', 'eks', 'disabled'])
+  K8S_AUTH: 'in-cluster' | 'kubeconfig' | 'eks' | 'disabled' = 'disabled';
   @IsOptional() @IsString() KUBECONFIG?: string;
 }
 

@@ -7,12 +7,23 @@ export * from './aws.config';
 export * from './kubernetes.config';
 export * from './rate-limit.config';
 export * from './counter.config';
+export * from './eks.config';
 
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
 import { awsConfig } from './aws.config';
 import { counterConfig } from './counter.config';
+import { eksConfig } from './eks.config';
 import { kubernetesConfig } from './kubernetes.config';
 import { rateLimitConfig } from './rate-limit.config';
 import { redisConfig } from './redis.config';
-export const allConfigs = [appConfig, authConfig, redisConfig, awsConfig, kubernetesConfig, rateLimitConfig, counterConfig];
+export const allConfigs = [
+  appConfig,
+  authConfig,
+  redisConfig,
+  awsConfig,
+  kubernetesConfig,
+  rateLimitConfig,
+  counterConfig,
+  eksConfig,
+];

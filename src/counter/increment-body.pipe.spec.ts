@@ -21,7 +21,6 @@ describe('IncrementBodyPipe', () => {
     [{}, {}],
     [{ by: 5 }, { by: 5 }],
     [{ by: -MAX_BY }, { by: -MAX_BY }],
-    [null, {}], // JSON `null`: the standard pipe's own rule (an empty body)
   ])('accepts %p', async (body, expected) => {
     await expect(pipe.transform(body, meta)).resolves.toEqual(expected);
   });
@@ -33,6 +32,8 @@ describe('IncrementBodyPipe', () => {
     [{ by: MAX_BY + 1 }, 'by'],
     [{ by: 1, extra: true }, 'extra'],
     [{ extra: true }, 'extra'],
+    [null, 'body'], // JSON `null` is a body, and not an object
+    [[1], 'body'],
   ])('rejects %p through the standard pipe, naming %s', async (body, field) => {
     expect(await fieldsOf(pipe.transform(body, meta))).toContain(field);
   });

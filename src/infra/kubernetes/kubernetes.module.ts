@@ -1,14 +1,27 @@
-import { Global, Module } from '@nestjs/common';
-import { kubernetesConfig, type KubernetesConfig } from '../../config';
-import { createKubeConfig } from './kube-config.factory';
-import { KUBE_CONFIG } from './kubernetes.tokens';
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { eksConfig, kubernetesConfig, type EksConfig, type KubernetesConfig } from '../../config';
+import { createKubeSetup } from './kube-config.factory';
+import { KubeApi } from './kube-api';
+import { EKS_TOKEN_SOURCE, KUBE_CONFIG, KUBE_SETUP, type KubeSetup } from './kubernetes.tokens';
 
-// client-node keeps no sockets open between calls, so there is nothing to close on shutdown.
 @Global()
 @Module({
   providers: [
-    { provide: KUBE_CONFIG, inject: [kubernetesConfig.KEY], useFactory: (c: KubernetesConfig) => createKubeConfig(c) },
+    {
+      provide: KUBE_SETUP,
+      inject: [kubernetesConfig.KEY, eksConfig.KEY],
+      useFactory: (c: KubernetesConfig, e: EksConfig) => createKubeSetup(c, e),
+    },
+    { provide: KUBE_CONFIG, inject: [KUBE_SETUP], useFactory: (s: KubeSetup) => s.kc },
+    { provide: EKS_TOKEN_SOURCE, inject: [KUBE_SETUP], useFactory: (s: KubeSetup) => s.tokens },
+    KubeApi,
   ],
-  exports: [KUBE_CONFIG],
+  exports: [KUBE_CONFIG, EKS_TOKEN_SOURCE, KubeApi],
 })
-export class KubernetesModule {}
+export class KubernetesModule implements OnApplicationShutdown {
+  constructor(@Inject(KUBE_SETUP) private readonly setup: KubeSetup) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.setup.close();
+  }
+}

@@ -1,0 +1,78 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  CreateJobDto,
+  DeletedDto,
+  JobListDto,
+  JobLogsDto,
+  JobViewDto,
+  LogsQueryDto,
+} from './dto/job.dto';
+import { JobParams, NamespaceParams } from './dto/params.dto';
+import { KubeErrorResponses } from './eks.errors.decorator';
+import { JobsService } from './jobs.service';
+import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
+
+@ApiTags('eks')
+@UseGuards(KubernetesEnabledGuard)
+@KubeErrorResponses()
+@Controller('v1/namespaces/:ns/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Run a Job built by the server (restricted pod security, bounded resources and time)',
+  })
+  @ApiCreatedResponse({ type: JobViewDto })
+  @ApiConflictResponse({ description: 'A job with this name exists' })
+  create(@Param() p: NamespaceParams, @Body() dto: CreateJobDto) {
+    return this.jobs.create(p.ns, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Jobs created by platform-api in this namespace' })
+  @ApiOkResponse({ type: JobListDto })
+  async list(@Param() p: NamespaceParams): Promise<JobListDto> {
+    return { items: await this.jobs.list(p.ns) };
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: 'State of a job: pending, running, succeeded or failed' })
+  @ApiOkResponse({ type: JobViewDto })
+  get(@Param() p: JobParams) {
+    return this.jobs.get(p.ns, p.name);
+  }
+
+  @Get(':name/logs')
+  @ApiOperation({ summary: 'Last lines of the logs of the job’s newest pods (bounded)' })
+  @ApiOkResponse({ type: JobLogsDto })
+  logs(@Param() p: JobParams, @Query() q: LogsQueryDto) {
+    return this.jobs.logs(p.ns, p.name, q.tailLines);
+  }
+
+  @Delete(':name')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Delete a job and its pods (propagation Background)' })
+  @ApiAcceptedResponse({ type: DeletedDto })
+  remove(@Param() p: JobParams) {
+    return this.jobs.remove(p.ns, p.name);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './certs';
+export * from './sigv4';
+export * from './fake-kube';
