@@ -11,13 +11,14 @@ import { RedisModule } from './infra/redis';
 import { loggerParams } from './observability/logger';
 import { ObservabilityModule } from './observability/observability.module';
 import { RootController } from './root.controller';
+import { TasksModule } from './tasks';
 
 /**
  * Feature modules. Each has `static forRole(role)`: its controllers only where the API is
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [CompatModule.forRole(role)];
+const features = (role: AppRole): DynamicModule[] => [TasksModule.forRole(role), CompatModule.forRole(role)];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppRole } from '../config';
+import { TasksModule } from '../tasks';
+import { EphemeralBackendController } from './ephemeral-backend.controller';
 
 /**
  * Routes of the five replaced services, kept so their clients work unchanged: thin controllers
@@ -10,6 +12,10 @@ import type { AppRole } from '../config';
 export class CompatModule {
   static forRole(role: AppRole): DynamicModule {
     const servesApi = role !== 'worker';
-    return { module: CompatModule, imports: [], controllers: servesApi ? [] : [] };
+    return {
+      module: CompatModule,
+      imports: [TasksModule.forRole(role)],
+      controllers: servesApi ? [EphemeralBackendController] : [],
+    };
   }
 }

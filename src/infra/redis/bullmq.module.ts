@@ -1,0 +1,18 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { redisConfig, type RedisConfig } from '../../config';
+import { BULLMQ_PRODUCER, bullProducerConnection } from './bullmq.connection';
+import { closeRedis } from './redis.factory';
+
+/** The shared BullMQ producer connection; closed after the queues that use it (they do not own it). */
+@Module({
+  providers: [{ provide: BULLMQ_PRODUCER, inject: [redisConfig.KEY], useFactory: (cfg: RedisConfig) => bullProducerConnection(cfg) }],
+  exports: [BULLMQ_PRODUCER],
+})
+export class BullMqConnectionModule implements OnApplicationShutdown {
+  constructor(@Inject(BULLMQ_PRODUCER) private readonly redis: Redis) {}
+
+  onApplicationShutdown(): Promise<void> {
+    return closeRedis(this.redis);
+  }
+}
