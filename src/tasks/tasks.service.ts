@@ -31,6 +31,9 @@ interface Fingerprint {
   maxAttempts: number;
 }
 
+/** The payload as Redis will hold it (JSON: undefined fields dropped), so comparisons are like for like. */
+const asStored = (v: unknown): unknown => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
+
 const unavailable = () => new DependencyUnavailableException('Redis');
 
 /**
@@ -62,7 +65,7 @@ export class TasksService {
     const handler = this.registry.get(input.type);
     const fp: Fingerprint = {
       type: input.type,
-      payload: handler.parse(input.payload),
+      payload: asStored(handler.parse(input.payload)),
       priority: input.priority ?? DEFAULT_PRIORITY,
       delayMs: input.delayMs ?? 0,
       maxAttempts: input.maxAttempts ?? this.cfg.maxAttempts,
@@ -163,8 +166,8 @@ export class TasksService {
   /** Runs Redis work only on a ready connection, bounded in time; outages become 503. */
   private async redisOp<T>(fn: () => Promise<T>): Promise<T> {
     const budget = this.redisCfg.commandTimeoutMs;
-    if (this.producer.status === 'wait' || this.producer.status === 'connecting') {
-      if (this.producer.status === 'wait') this.producer.connect().catch(() => undefined);
+    // A connect in flight (startup, or a reconnect about to succeed) gets a short grace, no more.
+    if (this.producer.status === 'connecting' || this.producer.status === 'connect') {
       await waitReady(this.producer, Math.min(budget, 500));
     }
     if (this.producer.status !== 'ready') throw unavailable();

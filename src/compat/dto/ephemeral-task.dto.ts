@@ -29,14 +29,14 @@ export class EphemeralTaskIdParams {
 export class EphemeralTaskView {
   @ApiProperty() task_id!: string;
   @ApiProperty({ enum: ['pending', 'processing', 'completed', 'failed'] }) status!: string;
-  @ApiProperty({ nullable: true, description: '{ processed_at, message } once completed' }) result!: unknown;
+  @ApiProperty({ nullable: true, type: Object, description: '{ processed_at, message } once completed' }) result!: unknown;
 }
 
 export class EphemeralCreated {
   @ApiProperty() task_id!: string;
   @ApiProperty({ example: 'accepted' }) status!: string;
   @ApiProperty({ example: 'Task created successfully' }) message!: string;
-  @ApiProperty({ nullable: true }) result!: null;
+  @ApiProperty({ nullable: true, type: Object, example: null }) result!: null;
 }
 
 export class EphemeralTaskList {

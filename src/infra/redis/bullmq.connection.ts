@@ -18,10 +18,11 @@ export function bullPrefix(cfg: Pick<RedisConfig, 'keyPrefix'>): string {
 /**
  * Producer side (HTTP request paths): no offline queue, one retry, short command and connect
  * timeouts, so an `add` while Redis is down fails at once instead of hanging (a Queue on default
- * ioredis options waits forever). Lazy: it connects when the first queue uses it.
+ * ioredis options waits forever). Not lazy: BullMQ would call connect() itself and, if that first
+ * attempt failed, keep the rejection for good; connecting eagerly lets ioredis retry until ready.
  */
 export function bullProducerConnection(cfg: RedisConfig): Redis {
-  const redis = createRedis(cfg.url, cfg.commandTimeoutMs, { lazyConnect: true, connectionName: 'bullmq-producer' });
+  const redis = createRedis(cfg.url, cfg.commandTimeoutMs, { connectionName: 'bullmq-producer' });
   redis.on('error', () => undefined); // outages surface as 503s and in /health/ready, not as log floods
   return redis;
 }
