@@ -53,6 +53,8 @@ export class TasksService {
     private readonly metrics: TasksMetrics,
   ) {
     this.pages = new TaskPages(queue, producer);
+    // Connection errors reach callers as 503s and /health/ready; without a listener BullMQ prints each one.
+    queue.on('error', () => undefined);
     metrics.watch(() => this.redisOp(() => queue.getJobCounts()));
   }
 
