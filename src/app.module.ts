@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
+import { CounterModule } from './counter/counter.module';
 import { allConfigs, appConfig, loadEnv, type AppConfig, type AppRole } from './config';
 import { HealthModule } from './health/health.module';
 import { AwsModule } from './infra/aws';
@@ -18,7 +19,11 @@ import { TasksModule } from './tasks';
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [TasksModule.forRole(role), CompatModule.forRole(role)];
+const features = (role: AppRole): DynamicModule[] => [
+  CounterModule.forRole(role),
+  TasksModule.forRole(role),
+  CompatModule.forRole(role),
+];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})

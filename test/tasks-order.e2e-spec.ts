@@ -23,13 +23,13 @@ describe('tasks: pagination and priority', () => {
       expect(ids.size).toBe(250);
 
       const walk = async (query: string, limit: number) => {
-        const seen: Array<{ id: string; status: string; type: string }> = [];
+        const seen: Array<{ id: string; status: string; type: string; priority: number }> = [];
         let cursor: string | null = null;
         let pages = 0;
         do {
-          const res = await app.inject({ method: 'GET', url: `/v1/tasks?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`, headers: auth });
+          const res: { statusCode: number; json(): { items: typeof seen; nextCursor: string | null } } = await app.inject({ method: 'GET', url: `/v1/tasks?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`, headers: auth });
           expect(res.statusCode).toBe(200);
-          const body = res.json();
+          const body: { items: typeof seen; nextCursor: string | null } = res.json();
           expect(body.items.length).toBeLessThanOrEqual(limit);
           seen.push(...body.items);
           cursor = body.nextCursor;
@@ -42,7 +42,7 @@ describe('tasks: pagination and priority', () => {
       expect(all.map((t) => t.id).sort()).toEqual([...ids].sort());
       expect(all.filter((t) => t.status === 'delayed')).toHaveLength(10);
       // queued ones come by priority: 1 (highest) first
-      const queued = all.filter((t) => t.status === 'queued') as Array<{ priority: number }>;
+      const queued = all.filter((t) => t.status === 'queued');
       expect(queued.map((t) => t.priority)).toEqual([...queued.map((t) => t.priority)].sort((a, b) => a - b));
 
       const small = await walk('&status=queued', 7);

@@ -33,6 +33,18 @@ describe('tasks (real Redis, in-process worker)', () => {
     expect((done.result as { sleptMs: number }).sleptMs).toBeGreaterThanOrEqual(120);
   });
 
+  it('runs counter.increment through the counter service, once per task', async () => {
+    const name = `tasks-e2e-${Date.now()}`;
+    const { id } = (await submit(app, { type: 'counter.increment', payload: { name, by: 5 } })).json();
+    const doneTask = await waitTask(app, id, status('completed'));
+    expect(doneTask.result).toEqual({ name, value: 5 });
+    const read = await app.inject({ method: 'GET', url: `/v1/counters/${name}`, headers: auth });
+    expect(read.json()).toMatchObject({ name, value: 5 });
+    const bad = await submit(app, { type: 'counter.increment', payload: { name: 'Bad Name', by: 1.5 } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { field: string }) => e.field).sort()).toEqual(['payload.by', 'payload.name']);
+  });
+
   it('holds a delayed task until its time', async () => {
     const res = await submit(app, { type: 'echo', payload: 1, delayMs: 400 });
     expect(res.json().status).toBe('delayed');
@@ -129,7 +141,7 @@ describe('tasks (real Redis, in-process worker)', () => {
 
   it('lists the registered types', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/tasks/types', headers: auth });
-    expect(res.json().types).toEqual(expect.arrayContaining(['echo', 'sleep']));
+    expect(res.json().types).toEqual(expect.arrayContaining(['counter.increment', 'echo', 'sleep']));
   });
 
   it('exports task metrics, queue depth read at scrape time', async () => {

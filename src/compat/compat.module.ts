@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppRole } from '../config';
+import { CounterModule } from '../counter';
 import { TasksModule } from '../tasks';
+import { CounterApiController } from './counter-api.controller';
 import { EphemeralBackendController } from './ephemeral-backend.controller';
 
 /**
@@ -14,8 +16,8 @@ export class CompatModule {
     const servesApi = role !== 'worker';
     return {
       module: CompatModule,
-      imports: [TasksModule.forRole(role)],
-      controllers: servesApi ? [EphemeralBackendController] : [],
+      imports: [CounterModule.forRole(role), TasksModule.forRole(role)],
+      controllers: servesApi ? [CounterApiController, EphemeralBackendController] : [],
     };
   }
 }

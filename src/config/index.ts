@@ -5,12 +5,14 @@ export * from './auth.config';
 export * from './redis.config';
 export * from './aws.config';
 export * from './kubernetes.config';
+export * from './counter.config';
 export * from './tasks.config';
 
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
 import { awsConfig } from './aws.config';
+import { counterConfig } from './counter.config';
 import { kubernetesConfig } from './kubernetes.config';
 import { redisConfig } from './redis.config';
 import { tasksConfig } from './tasks.config';
-export const allConfigs = [appConfig, authConfig, redisConfig, awsConfig, kubernetesConfig, tasksConfig];
+export const allConfigs = [appConfig, authConfig, redisConfig, awsConfig, kubernetesConfig, counterConfig, tasksConfig];

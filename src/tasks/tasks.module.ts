@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { CounterModule } from '../counter';
 import { redisConfig, tasksConfig, type AppRole, type RedisConfig, type TasksConfig } from '../config';
 import { BULLMQ_PRODUCER, BullMqConnectionModule, bullPrefix } from '../infra/redis';
 import { loadTasksUiEnabled } from './queue-ui.flag';
@@ -39,6 +40,7 @@ export class TasksModule {
     const mod: DynamicModule = {
       module: TasksModule,
       imports: [
+        CounterModule.forRole(role),
         BullMqConnectionModule,
         BullModule.registerQueueAsync({
           name: TASKS_QUEUE,

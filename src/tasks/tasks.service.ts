@@ -162,6 +162,11 @@ export class TasksService {
   private async view(job: Job): Promise<Task> {
     const status = statusOf(await job.getState());
     if (!status) throw new NotFoundException(`Task ${job.id} not found`);
+    // The job was read before its state: if it finished in between, read it again for its result.
+    if ((status === 'completed' || status === 'failed') && !job.finishedOn) {
+      const fresh = await this.queue.getJob(job.id as string);
+      if (fresh) return toTask(fresh, status);
+    }
     return toTask(job, status);
   }
 

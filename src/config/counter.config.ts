@@ -1,0 +1,23 @@
+import { registerAs } from '@nestjs/config';
+import { IsInt, Matches, Max, Min } from 'class-validator';
+import { parseEnv } from './env.schema';
+import { loadEnv } from './load-env';
+
+/** Counter variables (see docs/counter.md). */
+export class CounterEnv {
+  @Matches(/^[A-Za-z0-9:_.-]{0,32}$/, { message: 'must be 0-32 chars of [A-Za-z0-9:_.-]' })
+  COUNTER_KEY_PREFIX = 'counter:';
+  @IsInt() @Min(1) @Max(30 * 24 * 3600) COUNTER_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+}
+
+export const counterConfig = registerAs('counter', () => {
+  const e = parseEnv(CounterEnv);
+  // Counter keys live under the service-wide prefix, then the counter's own.
+  const prefix = loadEnv().REDIS_KEY_PREFIX + e.COUNTER_KEY_PREFIX;
+  return {
+    valueKeyPrefix: `${prefix}value:`,
+    idempotencyKeyPrefix: `${prefix}idem:`,
+    idempotencyTtlMs: e.COUNTER_IDEMPOTENCY_TTL_SECONDS * 1000,
+  };
+});
+export type CounterConfig = ReturnType<typeof counterConfig>;

@@ -1,0 +1,80 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Applies an increment or reset and records its result under the Idempotency-Key in one atomic
+ * Redis step, so no crash can apply a change without recording it (or the reverse).
+ *
+ * KEYS[1] counter value, KEYS[2] idempotency record (absent without a key).
+ * ARGV op ('inc' | 'reset'), by, request fingerprint, record TTL in ms, |value| limit.
+ * Returns { code, value as a decimal string }: values are formatted with %d because Lua's
+ * tostring prints large numbers in exponent form.
+ */
+const APPLY_LUA = `
+local rec = KEYS[2]
+if rec then
+  local prev = redis.call('GET', rec)
+  if prev then
+    local head = ARGV[3] .. '|'
+    if string.sub(prev, 1, #head) ~= head then return {2, ''} end
+    return {1, string.sub(prev, #head + 1)}
+  end
+end
+local value = 0
+if ARGV[1] == 'inc' then
+  local by = tonumber(ARGV[2])
+  local limit = tonumber(ARGV[5])
+  local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+  local nxt = cur + by
+  if nxt > limit or nxt < -limit then return {3, string.format('%d', cur)} end
+  value = redis.call('INCRBY', KEYS[1], by)
+else
+  redis.call('SET', KEYS[1], '0')
+end
+local out = string.format('%d', value)
+if rec then redis.call('SET', rec, ARGV[3] .. '|' .. out, 'PX', ARGV[4]) end
+return {0, out}
+`;
+
+export const ApplyCode = { Applied: 0, Replayed: 1, Conflict: 2, OutOfRange: 3 } as const;
+export type ApplyCode = (typeof ApplyCode)[keyof typeof ApplyCode];
+
+const COMMAND = 'counterApply';
+
+type ApplyReply = [ApplyCode, string];
+type WithApply = Redis & {
+  [COMMAND](numKeys: number, ...args: (string | number)[]): Promise<ApplyReply>;
+};
+
+/** Registers the script on the client once (ioredis then uses EVALSHA, falling back to EVAL on NOSCRIPT). */
+export function defineApply(redis: Redis): WithApply {
+  const r = redis as WithApply;
+  if (typeof r[COMMAND] !== 'function') redis.defineCommand(COMMAND, { lua: APPLY_LUA });
+  return r;
+}
+
+export interface ApplyArgs {
+  op: 'inc' | 'reset';
+  by: number;
+  valueKey: string;
+  /** Record key and fingerprint, when the request carries an Idempotency-Key. */
+  idempotency?: { recordKey: string; fingerprint: string; ttlMs: number };
+  limit: number;
+}
+
+export async function apply(
+  redis: WithApply,
+  a: ApplyArgs,
+): Promise<{ code: ApplyCode; value: number }> {
+  const i = a.idempotency;
+  const keys = i ? [a.valueKey, i.recordKey] : [a.valueKey];
+  const [code, value] = await redis[COMMAND](
+    keys.length,
+    ...keys,
+    a.op,
+    a.by,
+    i?.fingerprint ?? '',
+    i?.ttlMs ?? 0,
+    a.limit,
+  );
+  return { code, value: Number(value) };
+}

@@ -1,0 +1,129 @@
+import { HttpException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DependencyUnavailableException } from '../common/errors/error-body';
+import { counterConfig, type CounterConfig } from '../config';
+import { isRedisUnavailable, REDIS } from '../infra/redis';
+import { counter } from '../observability/metric';
+import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
+import { apply, ApplyCode, defineApply } from './counter.script';
+
+export interface CounterValue {
+  name: string;
+  value: number;
+}
+
+type Operation = 'get' | 'increment' | 'reset';
+type Result = 'ok' | 'replayed' | 'conflict' | 'out_of_range' | 'invalid' | 'unavailable' | 'error';
+interface Outcome {
+  value: CounterValue;
+  result: Result;
+}
+
+/**
+ * Named counters on Redis. Every change is one atomic script run; with an Idempotency-Key the
+ * same run records the result so a retry gets it back instead of applying again.
+ * Throws 400 (bad input), 422 (idempotency conflict, result out of range), 503 (Redis down).
+ */
+@Injectable()
+export class CounterService {
+  private readonly redis: ReturnType<typeof defineApply>;
+  private readonly ops = counter({
+    name: 'counter_operations_total',
+    help: 'Counter operations by operation (get, increment, reset) and result',
+    labelNames: ['operation', 'result'] as const,
+  });
+
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    @Inject(counterConfig.KEY) private readonly cfg: CounterConfig,
+  ) {
+    this.redis = defineApply(redis);
+  }
+
+  /** A counter never written reads 0, and reading never writes. */
+  get(name: string): Promise<CounterValue> {
+    return this.run('get', async () => {
+      checkName(name);
+      const raw = await this.redis.get(this.cfg.valueKeyPrefix + name);
+      return { value: { name, value: raw === null ? 0 : Number(raw) }, result: 'ok' };
+    });
+  }
+
+  increment(name: string, by = 1, idempotencyKey?: string): Promise<CounterValue> {
+    return this.run('increment', async () => {
+      checkName(name);
+      checkBy(by);
+      checkIdempotencyKey(idempotencyKey);
+      return this.change('inc', name, by, idempotencyKey);
+    });
+  }
+
+  reset(name: string, idempotencyKey?: string): Promise<CounterValue> {
+    return this.run('reset', async () => {
+      checkName(name);
+      checkIdempotencyKey(idempotencyKey);
+      return this.change('reset', name, 0, idempotencyKey);
+    });
+  }
+
+  private async change(
+    op: 'inc' | 'reset',
+    name: string,
+    by: number,
+    key?: string,
+  ): Promise<Outcome> {
+    const { code, value } = await apply(this.redis, {
+      op,
+      by,
+      valueKey: this.cfg.valueKeyPrefix + name,
+      limit: MAX_VALUE,
+      idempotency: key
+        ? {
+            recordKey: this.cfg.idempotencyKeyPrefix + key,
+            // Keys are global to the counter feature: the same key on another counter is a conflict too.
+            fingerprint: op === 'inc' ? `inc:${name}:${by}` : `reset:${name}`,
+            ttlMs: this.cfg.idempotencyTtlMs,
+          }
+        : undefined,
+    });
+    if (code === ApplyCode.Conflict) throw new IdempotencyConflict();
+    if (code === ApplyCode.OutOfRange) throw new OutOfRange(name, value, by);
+    return { value: { name, value }, result: code === ApplyCode.Replayed ? 'replayed' : 'ok' };
+  }
+
+  /** Counts the outcome and maps Redis outages to 503. */
+  private async run(operation: Operation, fn: () => Promise<Outcome>): Promise<CounterValue> {
+    try {
+      const { value, result } = await fn();
+      this.ops.inc({ operation, result });
+      return value;
+    } catch (err) {
+      const result = resultOf(err);
+      this.ops.inc({ operation, result });
+      if (result === 'unavailable') throw new DependencyUnavailableException('Redis');
+      throw err;
+    }
+  }
+}
+
+class IdempotencyConflict extends UnprocessableEntityException {
+  constructor() {
+    super('Idempotency-Key was already used with a different request');
+  }
+}
+
+class OutOfRange extends UnprocessableEntityException {
+  constructor(name: string, current: number, by: number) {
+    super(
+      `Counter ${name} is ${current}; adding ${by} would leave ±${MAX_VALUE} (the largest integer JSON clients can read). Nothing was changed.`,
+    );
+  }
+}
+
+function resultOf(err: unknown): Result {
+  if (err instanceof IdempotencyConflict) return 'conflict';
+  if (err instanceof OutOfRange) return 'out_of_range';
+  if (err instanceof HttpException && err.getStatus() === 400) return 'invalid';
+  if (isRedisUnavailable(err)) return 'unavailable';
+  return 'error';
+}

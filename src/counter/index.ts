@@ -1,0 +1,2 @@
+export { CounterModule } from './counter.module';
+export { CounterService, type CounterValue } from './counter.service';
