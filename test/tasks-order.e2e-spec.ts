@@ -18,7 +18,10 @@ describe('tasks: pagination and priority', () => {
             submit(app, { type: i + j < 200 ? 'echo' : 'sleep', payload: i + j < 200 ? { n: i + j } : { ms: 1 }, priority: ((i + j) % 10) + 1, delayMs: i + j >= 240 ? 60_000 : undefined }),
           ),
         );
-        for (const r of batch) ids.add(r.json().id);
+        for (const r of batch) {
+          expect(r.json()).toMatchObject({ id: expect.any(String) });
+          ids.add(r.json().id);
+        }
       }
       expect(ids.size).toBe(250);
 
