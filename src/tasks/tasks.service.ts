@@ -78,7 +78,12 @@ export class TasksService {
         const existing = await this.queue.getJob(id);
         if (existing) return { task: await this.view(this.sameOrConflict(existing, fp)), created: false };
       }
-      await this.queue.add(fp.type, fp.payload, this.jobOptions(id, fp));
+      const added = await this.queue.add(fp.type, fp.payload, this.jobOptions(id, fp));
+      if (!input.id) {
+        // A fresh UUID cannot collide: the job as added is the record, no read-back needed.
+        this.metrics.submitted.inc({ type: fp.type });
+        return { task: toTask(added, fp.delayMs ? 'delayed' : 'queued'), created: true };
+      }
       // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
       const stored = await this.queue.getJob(id);
       if (!stored) throw new NotFoundException(`Task ${id} was removed right after it was created`);
