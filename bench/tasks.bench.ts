@@ -26,7 +26,7 @@ async function waitCompleted(queue: Queue, n: number, timeoutMs: number): Promis
 
 async function ours(redisUrl: string): Promise<number> {
   const port = await freePort();
-  const app = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'main.js')], {
+  const app = spawn(process.execPath, [join(process.cwd(), 'dist', 'main.js') /* run from the repo root */], {
     env: {
       ...process.env,
       APP_ROLE: 'all',
@@ -96,15 +96,19 @@ async function baseline(redisUrl: string): Promise<number> {
   return N / seconds;
 }
 
-const redis = await startRedis();
-try {
-  const base = await baseline(redis.url);
-  const mine = await ours(redis.url);
-  const r = (x: number) => Math.round(x * 10) / 10;
-  console.log(`tasks: ${N} echo tasks, worker concurrency ${CONCURRENCY}, ${CONNECTIONS} producers`);
-  console.log(`  ours (HTTP submit → app workers):   ${r(mine)} tasks/s`);
-  console.log(`  baseline (Queue.add → Worker):      ${r(base)} tasks/s`);
-  console.log(JSON.stringify({ bench: 'tasks', ours: r(mine), baseline: r(base), unit: 'tasks/s', ratio: Math.round((mine / base) * 100) / 100, target: 0.7 }));
-} finally {
-  await redis.stop();
+async function main(): Promise<void> {
+  const redis = await startRedis();
+  try {
+    const base = await baseline(redis.url);
+    const mine = await ours(redis.url);
+    const r = (x: number) => Math.round(x * 10) / 10;
+    console.log(`tasks: ${N} echo tasks, worker concurrency ${CONCURRENCY}, ${CONNECTIONS} producers`);
+    console.log(`  ours (HTTP submit → app workers):   ${r(mine)} tasks/s`);
+    console.log(`  baseline (Queue.add → Worker):      ${r(base)} tasks/s`);
+    console.log(JSON.stringify({ bench: 'tasks', ours: r(mine), baseline: r(base), unit: 'tasks/s', ratio: Math.round((mine / base) * 100) / 100, target: 0.7 }));
+  } finally {
+    await redis.stop();
+  }
 }
+
+void main();
