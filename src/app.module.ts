@@ -12,6 +12,7 @@ import { KubernetesModule } from './infra/kubernetes';
 import { RedisModule } from './infra/redis';
 import { ObservabilityModule } from './observability/observability.module';
 import { RootController } from './root.controller';
+import { TasksModule } from './tasks';
 
 /**
  * Feature modules. Each has `static forRole(role)`: its controllers only where the API is
@@ -21,6 +22,7 @@ import { RootController } from './root.controller';
 const features = (role: AppRole): DynamicModule[] => [
   CounterModule.forRole(role),
   EksModule.forRole(role),
+  TasksModule.forRole(role),
   CompatModule.forRole(role),
 ];
 

@@ -2,8 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppRole } from '../config';
 import { CounterModule } from '../counter';
 import { EksCoreModule } from '../eks';
+import { TasksModule } from '../tasks';
 import { CounterApiController } from './counter-api.controller';
 import { EksApiCompatController } from './eks-api.controller';
+import { EphemeralBackendController } from './ephemeral-backend.controller';
 
 /**
  * Routes of the five replaced services, kept so their clients work unchanged: thin controllers
@@ -16,8 +18,8 @@ export class CompatModule {
     const servesApi = role !== 'worker';
     return {
       module: CompatModule,
-      imports: [CounterModule.forRole(role), EksCoreModule],
-      controllers: servesApi ? [CounterApiController, EksApiCompatController] : [],
+      imports: [CounterModule.forRole(role), TasksModule.forRole(role), EksCoreModule],
+      controllers: servesApi ? [CounterApiController, EphemeralBackendController, EksApiCompatController] : [],
     };
   }
 }

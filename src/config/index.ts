@@ -8,6 +8,7 @@ export * from './kubernetes.config';
 export * from './rate-limit.config';
 export * from './counter.config';
 export * from './eks.config';
+export * from './tasks.config';
 
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
@@ -17,6 +18,7 @@ import { eksConfig } from './eks.config';
 import { kubernetesConfig } from './kubernetes.config';
 import { rateLimitConfig } from './rate-limit.config';
 import { redisConfig } from './redis.config';
+import { tasksConfig } from './tasks.config';
 export const allConfigs = [
   appConfig,
   authConfig,
@@ -26,4 +28,5 @@ export const allConfigs = [
   rateLimitConfig,
   counterConfig,
   eksConfig,
+  tasksConfig,
 ];

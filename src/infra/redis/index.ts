@@ -2,3 +2,5 @@ export * from './redis.tokens';
 export * from './redis.errors';
 export * from './redis.factory';
 export * from './redis.module';
+export * from './bullmq.connection';
+export * from './bullmq.module';

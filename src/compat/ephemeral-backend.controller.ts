@@ -1,0 +1,101 @@
+import { Body, ConflictException, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { RawBodyException } from '../common/errors/raw-body.exception';
+import { EPHEMERAL_TYPE, TasksService, type Task } from '../tasks';
+
+import {
+  EphemeralCreated,
+  EphemeralMessage,
+  EphemeralTaskBody,
+  EphemeralTaskIdParams,
+  EphemeralTaskList,
+  EphemeralTaskView,
+} from './dto/ephemeral-task.dto';
+
+/** ephemeral-backend task ids live under their own prefix (BullMQ refuses all-digit ids like "123"). */
+const jobId = (taskId: string) => `eb-${taskId}`;
+const STATUS = { queued: 'pending', delayed: 'pending', active: 'processing', completed: 'completed', failed: 'failed' };
+/** GET /tasks returns at most this many (the seed returned everything it held in memory). */
+const LIST_CAP = 1000;
+
+const notFound = () => new RawBodyException(404, { detail: 'Task not found' });
+const view = (t: Task): EphemeralTaskView => ({
+  task_id: t.id.slice(3),
+  status: STATUS[t.status],
+  result: t.result ?? null,
+});
+
+/**
+ * ephemeral-backend's `/tasks`, now durable on BullMQ: tasks survive pods and restarts, a
+ * duplicate task_id is 409 (the seed overwrote it) and `priority` is honoured.
+ */
+@ApiTags('compat: ephemeral-backend')
+@ApiBadRequestResponse({ description: 'Invalid input; the field is named' })
+@ApiServiceUnavailableResponse({ description: 'Redis is unavailable; retry later' })
+@Controller('tasks')
+export class EphemeralBackendController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ deprecated: true, summary: 'Create a task (ephemeral-backend); use POST /v1/tasks' })
+  @ApiOkResponse({ type: EphemeralCreated })
+  async create(@Body() body: EphemeralTaskBody): Promise<EphemeralCreated> {
+    const payload = { task_id: body.task_id, data: body.data ?? {} };
+    const priority = Math.min(10, Math.max(1, body.priority ?? 5));
+    try {
+      const { created } = await this.tasks.submit({ type: EPHEMERAL_TYPE, id: jobId(body.task_id), payload, priority });
+      if (!created) throw new ConflictException();
+    } catch (e) {
+      if (e instanceof ConflictException) throw new RawBodyException(409, { detail: 'Task already exists' });
+      throw e;
+    }
+    return { task_id: body.task_id, status: 'accepted', message: 'Task created successfully', result: null };
+  }
+
+  @Get()
+  @ApiOperation({ deprecated: true, summary: `List tasks (ephemeral-backend), up to ${LIST_CAP}; use GET /v1/tasks` })
+  @ApiOkResponse({ type: EphemeralTaskList })
+  async list(): Promise<EphemeralTaskList> {
+    const tasks: EphemeralTaskView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.tasks.list({ type: EPHEMERAL_TYPE, limit: 100, cursor });
+      tasks.push(...page.items.map(view));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && tasks.length < LIST_CAP);
+    return { tasks: tasks.slice(0, LIST_CAP), count: Math.min(tasks.length, LIST_CAP) };
+  }
+
+  @Get(':task_id')
+  @ApiOperation({ deprecated: true, summary: 'Task status (ephemeral-backend); use GET /v1/tasks/:id' })
+  @ApiOkResponse({ type: EphemeralTaskView })
+  async get(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralTaskView> {
+    return view(await this.find(task_id, () => this.tasks.get(jobId(task_id))));
+  }
+
+  @Delete(':task_id')
+  @ApiOperation({ deprecated: true, summary: 'Delete a task (ephemeral-backend); use DELETE /v1/tasks/:id' })
+  @ApiOkResponse({ type: EphemeralMessage })
+  async remove(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralMessage> {
+    try {
+      await this.find(task_id, () => this.tasks.remove(jobId(task_id)));
+    } catch (e) {
+      if (e instanceof ConflictException) throw new RawBodyException(409, { detail: 'Task is processing; delete it once it finishes' });
+      throw e;
+    }
+    return { message: `Task ${task_id} deleted successfully` };
+  }
+
+  /** Only this compat type is visible here; anything else under the id is "not found". */
+  private async find(taskId: string, op: () => Promise<Task>): Promise<Task> {
+    try {
+      const task = await op();
+      if (task.type !== EPHEMERAL_TYPE) throw notFound();
+      return task;
+    } catch (e) {
+      if (e instanceof NotFoundException) throw notFound();
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { registerAs } from '@nestjs/config';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
+import { parseEnv } from './env.schema';
+
+const toBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value : value;
+
+/** Tasks (BullMQ) settings; every number has a default. docs/tasks.md documents each one. */
+export class TasksEnv {
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 chars of [A-Za-z0-9_-]' })
+  TASKS_QUEUE_NAME = 'tasks';
+  @IsInt() @Min(1) @Max(1000) TASKS_CONCURRENCY = 10;
+  @IsInt() @Min(1) @Max(100) TASKS_MAX_ATTEMPTS = 3;
+  @IsInt() @Min(0) @Max(3_600_000) TASKS_BACKOFF_MS = 1000;
+  @IsInt() @Min(1) @Max(31_536_000) TASKS_RETENTION_AGE_S = 86_400;
+  @IsInt() @Min(1) @Max(10_000_000) TASKS_RETENTION_COUNT = 10_000;
+  @IsInt() @Min(1000) @Max(600_000) TASKS_LOCK_DURATION_MS = 30_000;
+  @IsInt() @Min(200) @Max(600_000) TASKS_STALLED_INTERVAL_MS = 30_000;
+  @Transform(toBool) @IsBoolean() QUEUE_UI_ENABLED = true;
+}
+
+export const tasksConfig = registerAs('tasks', () => {
+  const e = parseEnv(TasksEnv);
+  return {
+    queueName: e.TASKS_QUEUE_NAME,
+    concurrency: e.TASKS_CONCURRENCY,
+    maxAttempts: e.TASKS_MAX_ATTEMPTS,
+    backoffMs: e.TASKS_BACKOFF_MS,
+    retention: { age: e.TASKS_RETENTION_AGE_S, count: e.TASKS_RETENTION_COUNT },
+    lockDurationMs: e.TASKS_LOCK_DURATION_MS,
+    stalledIntervalMs: e.TASKS_STALLED_INTERVAL_MS,
+    queueUiEnabled: e.QUEUE_UI_ENABLED,
+  };
+});
+export type TasksConfig = ReturnType<typeof tasksConfig>;

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CounterService } from '../../counter';
+import { parsePayload, type TaskContext, type TaskHandler } from './task-handler';
+
+/** The counter feature's own limits, checked here too so a bad payload is a 400 at submission. */
+export class CounterIncrementPayload {
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'name must match ^[a-z0-9][a-z0-9._-]{0,63}$' })
+  name!: string;
+  @IsOptional() @IsInt() @Min(-1_000_000_000) @Max(1_000_000_000) by?: number;
+  @IsOptional() @Matches(/^[\x21-\x7e]{1,128}$/, { message: 'idempotencyKey must be 1-128 visible ASCII characters' })
+  idempotencyKey?: string;
+}
+
+/**
+ * Increments a counter through the counter feature's exported service: the pattern for a
+ * feature's task handler. Without an idempotencyKey the task id is used, so a run repeated
+ * after a crash (stalled-job recovery) or a retry never applies the increment twice.
+ */
+@Injectable()
+export class CounterIncrementHandler implements TaskHandler<CounterIncrementPayload> {
+  readonly type = 'counter.increment';
+  readonly description = '{ name, by?, idempotencyKey? }: adds by (default 1) to a counter, once';
+
+  constructor(private readonly counters: CounterService) {}
+
+  parse(payload: unknown): CounterIncrementPayload {
+    return parsePayload(CounterIncrementPayload, payload);
+  }
+
+  run(p: CounterIncrementPayload, ctx: TaskContext): Promise<unknown> {
+    return this.counters.increment(p.name, p.by ?? 1, p.idempotencyKey ?? `task:${ctx.id}`.slice(0, 128));
+  }
+}

@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import type { TaskHandler } from './task-handler';
+
+/** Returns its payload (any JSON value): the no-op task of tests and benchmarks. */
+@Injectable()
+export class EchoHandler implements TaskHandler {
+  readonly type = 'echo';
+  readonly description = 'returns its payload (any JSON value)';
+
+  parse(payload: unknown): unknown {
+    return payload ?? null;
+  }
+
+  run(payload: unknown): Promise<unknown> {
+    return Promise.resolve(payload);
+  }
+}

@@ -1,0 +1,45 @@
+import { BadRequestException } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { flattenValidationErrors } from '../../common/errors/validation';
+
+/** What a handler sees of the job it runs. */
+export interface TaskContext {
+  id: string;
+  /** 1 on the first run; counts every start, including runs after a manual retry. */
+  run: number;
+  progress(value: number): Promise<void>;
+}
+
+/** A task type: one provider per file in handlers/, listed in handlers/index.ts. */
+export interface TaskHandler<P = unknown> {
+  readonly type: string;
+  readonly description: string;
+  /** Validates and normalises a payload at submission; throws 400 naming `payload.<field>`. */
+  parse(payload: unknown): P;
+  run(payload: P, ctx: TaskContext): Promise<unknown>;
+}
+
+export function payloadError(field: string, message: string): BadRequestException {
+  return new BadRequestException({
+    message: `Validation failed: ${field} (${message})`,
+    errors: [{ field, messages: [message] }],
+  });
+}
+
+/** Validates an object payload against a class-validator class, like the global pipe does for bodies. */
+export function parsePayload<T extends object>(cls: new () => T, payload: unknown): T {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw payloadError('payload', 'payload must be an object');
+  }
+  const value = plainToInstance(cls, payload, { exposeDefaultValues: true });
+  const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length) {
+    const fields = flattenValidationErrors(errors, 'payload');
+    throw new BadRequestException({
+      message: `Validation failed: ${fields.map((f) => `${f.field} (${f.messages.join(', ')})`).join('; ')}`,
+      errors: fields,
+    });
+  }
+  return { ...value };
+}

@@ -1,0 +1,54 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { InjectQueue } from '@nestjs/bullmq';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiKeys } from '../common/auth/api-keys';
+import { TASKS_QUEUE } from './task.types';
+
+export const QUEUE_UI_PATH = '/admin/queues';
+const REALM = 'Basic realm="platform-api queues", charset="UTF-8"';
+
+/** The password of `Authorization: Basic`, or undefined (the user name is not checked). */
+export function basicPassword(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+/**
+ * bull-board at /admin/queues, behind HTTP basic auth whose password is any valid API key.
+ * Registered as one Fastify plugin whose onRequest hook guards every UI page, asset and API
+ * route under the prefix (the routes are Fastify's, so the Nest guard never sees them).
+ */
+@Injectable()
+export class QueueUi implements OnModuleInit {
+  constructor(
+    private readonly host: HttpAdapterHost,
+    private readonly keys: ApiKeys,
+    @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
+  ) {}
+
+  onModuleInit(): void {
+    const board = new FastifyAdapter();
+    board.setBasePath(QUEUE_UI_PATH);
+    createBullBoard({ queues: [new BullMQAdapter(this.queue)], serverAdapter: board });
+    const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
+    void fastify.register(async (scope) => {
+      scope.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
+        if (this.keys.identify(basicPassword(req.headers.authorization))) return done();
+        void reply
+          .code(401)
+          .header('www-authenticate', REALM)
+          .send({ statusCode: 401, error: 'Unauthorized', message: 'Queue UI: sign in with any user name and an API key as password', requestId: req.id });
+      });
+      await scope.register(board.registerPlugin(), { prefix: QUEUE_UI_PATH });
+    });
+  }
+}

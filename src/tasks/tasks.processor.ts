@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { ShutdownState } from '../common/lifecycle/shutdown.state';
+import { appConfig, redisConfig, tasksConfig, type AppConfig, type RedisConfig, type TasksConfig } from '../config';
+import type { Redis } from 'ioredis';
+import { REDIS, bullPrefix, bullWorkerConnection } from '../infra/redis';
+import { TaskRegistry } from './task-registry';
+import { TasksMetrics } from './tasks.metrics';
+
+/**
+ * The BullMQ worker (roles `worker` and `all`). Built here rather than with @Processor because
+ * its queue name, concurrency and lock settings come from config, and it needs the worker-side
+ * connection (never the producer's fail-fast one). On SIGTERM it stops taking tasks at once;
+ * on close it lets active ones finish (main.ts bounds that by SHUTDOWN_TIMEOUT_MS). A worker
+ * that dies leaves its lock to expire: stalled-job recovery in any other worker re-queues the task.
+ */
+@Injectable()
+export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('TasksWorker');
+  private worker?: Worker;
+
+  constructor(
+    @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
+    @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
+    private readonly registry: TaskRegistry,
+    private readonly metrics: TasksMetrics,
+    private readonly shutdown: ShutdownState,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker(this.cfg.queueName, (job) => this.process(job), {
+      connection: bullWorkerConnection(this.redisCfg),
+      prefix: bullPrefix(this.redisCfg),
+      concurrency: this.cfg.concurrency,
+      lockDuration: this.cfg.lockDurationMs,
+      stalledInterval: this.cfg.stalledIntervalMs,
+      maxStalledCount: 1,
+    });
+    this.worker.on('error', (err) => this.logger.warn(`worker: ${err.message}`));
+    this.worker.on('failed', (job, err) => {
+      if (job) this.logger.log(`task ${job.id} (${job.name}) run ${job.attemptsStarted} failed: ${err.message}`);
+    });
+    this.shutdown.onDrain(() => void this.worker?.pause(true).catch(() => undefined));
+  }
+
+  /**
+   * Lets active tasks finish within the shutdown budget; past it (or at once when Redis is
+   * gone, where a graceful close would wait forever) the worker is force-closed and its
+   * unfinished tasks are left to stalled-job recovery, never lost.
+   */
+  async onModuleDestroy(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    // The shared request-path client talks to the same Redis: its state says whether it is up.
+    const graceMs = this.redis.status === 'ready' ? Math.max(this.app.shutdownTimeoutMs - 2000, 1000) : 0;
+    const closed = await within(worker.close(), graceMs);
+    if (!closed) {
+      this.logger.warn(`worker did not finish within ${graceMs} ms; force-closing (stalled recovery takes over)`);
+      await within(worker.close(true), 1000);
+    }
+  }
+
+  private async process(job: Job): Promise<unknown> {
+    const handler = this.registry.find(job.name);
+    if (!handler) throw new UnrecoverableError(`no handler for task type ${job.name}`);
+    const end = this.metrics.duration.startTimer({ type: job.name });
+    try {
+      const result = await handler.run(job.data, {
+        id: job.id as string,
+        run: job.attemptsStarted,
+        progress: (value) => job.updateProgress(value),
+      });
+      end({ result: 'completed' });
+      return result ?? null;
+    } catch (e) {
+      end({ result: 'failed' });
+      throw e;
+    }
+  }
+}
+
+/** True when `p` settles within `ms`; the timer never keeps the process alive. */
+function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    p.then(
+      () => (clearTimeout(timer), resolve(true)),
+      () => (clearTimeout(timer), resolve(true)),
+    );
+  });
+}
