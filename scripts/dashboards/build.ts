@@ -49,9 +49,25 @@ function templating() {
   });
   return {
     list: [
-      { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', refresh: 1 },
-      query('namespace', 'Namespace', 'label_values(process_resident_memory_bytes, namespace)', false),
-      query('job', 'Job', 'label_values(process_resident_memory_bytes{namespace="$namespace"}, job)', true),
+      {
+        name: 'datasource',
+        label: 'Data source',
+        type: 'datasource',
+        query: 'prometheus',
+        refresh: 1,
+      },
+      query(
+        'namespace',
+        'Namespace',
+        'label_values(process_resident_memory_bytes, namespace)',
+        false,
+      ),
+      query(
+        'job',
+        'Job',
+        'label_values(process_resident_memory_bytes{namespace="$namespace"}, job)',
+        true,
+      ),
     ],
   };
 }
@@ -75,14 +91,29 @@ function panel(p: PanelSpec, id: number, x: number, y: number) {
     fieldConfig: {
       defaults: {
         unit: p.unit ?? 'short',
-        ...(type === 'timeseries' ? { custom: { lineWidth: 1, fillOpacity: p.stack ? 30 : 10, stacking: { mode: p.stack ? 'normal' : 'none' } } } : {}),
+        ...(type === 'timeseries'
+          ? {
+              custom: {
+                lineWidth: 1,
+                fillOpacity: p.stack ? 30 : 10,
+                stacking: { mode: p.stack ? 'normal' : 'none' },
+              },
+            }
+          : {}),
       },
       overrides: [],
     },
     options:
       type === 'stat'
-        ? { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area' }
-        : { legend: { displayMode: 'table', placement: 'bottom', calcs: ['mean', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } },
+        ? {
+            reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+            colorMode: 'value',
+            graphMode: 'area',
+          }
+        : {
+            legend: { displayMode: 'table', placement: 'bottom', calcs: ['mean', 'max'] },
+            tooltip: { mode: 'multi', sort: 'desc' },
+          },
   };
 }
 
@@ -91,7 +122,14 @@ function dashboard(spec: DashboardSpec) {
   let id = 1;
   let y = 0;
   for (const row of spec.rows) {
-    panels.push({ id: id++, type: 'row', title: row.title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] });
+    panels.push({
+      id: id++,
+      type: 'row',
+      title: row.title,
+      collapsed: false,
+      gridPos: { h: 1, w: 24, x: 0, y },
+      panels: [],
+    });
     y += 1;
     let x = 0;
     let rowHeight = 0;
@@ -124,7 +162,9 @@ function dashboard(spec: DashboardSpec) {
     timezone: 'browser',
     templating: templating(),
     annotations: { list: [] },
-    links: [{ title: 'platform-api', type: 'dashboards', tags: ['platform-api'], asDropdown: true }],
+    links: [
+      { title: 'platform-api', type: 'dashboards', tags: ['platform-api'], asDropdown: true },
+    ],
     panels,
   };
 }
@@ -139,7 +179,13 @@ const specs: DashboardSpec[] = [
       {
         title: 'Requests (RED)',
         panels: [
-          { title: 'Request rate by route', unit: 'reqps', targets: [{ expr: `sum by (route) (${rate('http_requests_total')})`, legend: '{{route}}' }] },
+          {
+            title: 'Request rate by route',
+            unit: 'reqps',
+            targets: [
+              { expr: `sum by (route) (${rate('http_requests_total')})`, legend: '{{route}}' },
+            ],
+          },
           {
             title: '5xx ratio by route',
             unit: 'percentunit',
@@ -153,18 +199,33 @@ const specs: DashboardSpec[] = [
           {
             title: 'Latency p95 by route',
             unit: 's',
-            targets: [{ expr: quantile(0.95, 'http_request_duration_seconds', 'route'), legend: '{{route}}' }],
+            targets: [
+              {
+                expr: quantile(0.95, 'http_request_duration_seconds', 'route'),
+                legend: '{{route}}',
+              },
+            ],
           },
           {
             title: 'Responses by status code',
             unit: 'reqps',
             stack: true,
-            targets: [{ expr: `sum by (status_code) (${rate('http_requests_total')})`, legend: '{{status_code}}' }],
+            targets: [
+              {
+                expr: `sum by (status_code) (${rate('http_requests_total')})`,
+                legend: '{{status_code}}',
+              },
+            ],
           },
           {
             title: 'Counter operations',
             unit: 'ops',
-            targets: [{ expr: `sum by (operation, result) (${rate('counter_operations_total')})`, legend: '{{operation}} {{result}}' }],
+            targets: [
+              {
+                expr: `sum by (operation, result) (${rate('counter_operations_total')})`,
+                legend: '{{operation}} {{result}}',
+              },
+            ],
           },
           {
             title: 'Latency p50 / p99 (all routes)',
@@ -179,7 +240,12 @@ const specs: DashboardSpec[] = [
       {
         title: 'Saturation and pods',
         panels: [
-          { title: 'Pods up', type: 'stat', width: 6, targets: [{ expr: `sum by (job) (up${sel()})`, legend: '{{job}}' }] },
+          {
+            title: 'Pods up',
+            type: 'stat',
+            width: 6,
+            targets: [{ expr: `sum by (job) (up${sel()})`, legend: '{{job}}' }],
+          },
           {
             title: 'Event-loop lag p99',
             type: 'stat',
@@ -191,13 +257,17 @@ const specs: DashboardSpec[] = [
             title: 'CPU per pod',
             width: 6,
             unit: 'percentunit',
-            targets: [{ expr: `sum by (pod) (${rate('process_cpu_seconds_total')})`, legend: '{{pod}}' }],
+            targets: [
+              { expr: `sum by (pod) (${rate('process_cpu_seconds_total')})`, legend: '{{pod}}' },
+            ],
           },
           {
             title: 'Resident memory per pod',
             width: 6,
             unit: 'bytes',
-            targets: [{ expr: `sum by (pod) (process_resident_memory_bytes${sel()})`, legend: '{{pod}}' }],
+            targets: [
+              { expr: `sum by (pod) (process_resident_memory_bytes${sel()})`, legend: '{{pod}}' },
+            ],
           },
         ],
       },
@@ -212,14 +282,31 @@ const specs: DashboardSpec[] = [
       {
         title: 'Tasks',
         panels: [
-          { title: 'Submitted by type', unit: 'ops', targets: [{ expr: `sum by (type) (${rate('tasks_submitted_total')})`, legend: '{{type}}' }] },
+          {
+            title: 'Submitted by type',
+            unit: 'ops',
+            targets: [
+              { expr: `sum by (type) (${rate('tasks_submitted_total')})`, legend: '{{type}}' },
+            ],
+          },
           {
             title: 'Finished by result',
             unit: 'ops',
             stack: true,
-            targets: [{ expr: `sum by (result) (${rate('task_duration_seconds_count')})`, legend: '{{result}}' }],
+            targets: [
+              {
+                expr: `sum by (result) (${rate('task_duration_seconds_count')})`,
+                legend: '{{result}}',
+              },
+            ],
           },
-          { title: 'Duration p95 by type', unit: 's', targets: [{ expr: quantile(0.95, 'task_duration_seconds', 'type'), legend: '{{type}}' }] },
+          {
+            title: 'Duration p95 by type',
+            unit: 's',
+            targets: [
+              { expr: quantile(0.95, 'task_duration_seconds', 'type'), legend: '{{type}}' },
+            ],
+          },
           {
             title: 'Failed share',
             unit: 'percentunit',
@@ -238,7 +325,8 @@ const specs: DashboardSpec[] = [
           {
             title: 'Jobs by state',
             width: 24,
-            description: 'Every replica reads the same queue, so the max across pods is the queue depth',
+            description:
+              'Every replica reads the same queue, so the max across pods is the queue depth',
             targets: [{ expr: `max by (state) (tasks_queue_jobs${sel()})`, legend: '{{state}}' }],
           },
         ],
@@ -249,18 +337,40 @@ const specs: DashboardSpec[] = [
     uid: 'platform-api-ingest',
     file: 'ingest.json',
     title: 'platform-api / Ingest',
-    description: 'SQS to DynamoDB: throughput by stage, batch latency, consumer lag and the dead-letter queue',
+    description:
+      'SQS to DynamoDB: throughput by stage, batch latency, consumer lag and the dead-letter queue',
     rows: [
       {
         title: 'Throughput',
         panels: [
-          { title: 'Messages by stage', unit: 'ops', targets: [{ expr: `sum by (stage) (${rate('ingest_messages_total')})`, legend: '{{stage}}' }] },
-          { title: 'Batch duration p95', unit: 's', targets: [{ expr: quantile(0.95, 'ingest_batch_duration_seconds', ''), legend: 'p95' }] },
-          { title: 'Failures', unit: 'ops', targets: [{ expr: `sum(${rate('ingest_messages_total', 'stage="failed"')})`, legend: 'failed' }] },
+          {
+            title: 'Messages by stage',
+            unit: 'ops',
+            targets: [
+              { expr: `sum by (stage) (${rate('ingest_messages_total')})`, legend: '{{stage}}' },
+            ],
+          },
+          {
+            title: 'Batch duration p95',
+            unit: 's',
+            targets: [{ expr: quantile(0.95, 'ingest_batch_duration_seconds', ''), legend: 'p95' }],
+          },
+          {
+            title: 'Failures',
+            unit: 'ops',
+            targets: [
+              { expr: `sum(${rate('ingest_messages_total', 'stage="failed"')})`, legend: 'failed' },
+            ],
+          },
           {
             title: 'Duplicates',
             unit: 'ops',
-            targets: [{ expr: `sum(${rate('ingest_messages_total', 'stage="duplicate"')})`, legend: 'duplicate' }],
+            targets: [
+              {
+                expr: `sum(${rate('ingest_messages_total', 'stage="duplicate"')})`,
+                legend: 'duplicate',
+              },
+            ],
           },
         ],
       },
@@ -291,18 +401,27 @@ const specs: DashboardSpec[] = [
           {
             title: 'Requests by verb and resource',
             unit: 'reqps',
-            targets: [{ expr: `sum by (verb, resource) (${rate('k8s_requests_total')})`, legend: '{{verb}} {{resource}}' }],
+            targets: [
+              {
+                expr: `sum by (verb, resource) (${rate('k8s_requests_total')})`,
+                legend: '{{verb}} {{resource}}',
+              },
+            ],
           },
           {
             title: 'Responses by code',
             unit: 'reqps',
             stack: true,
-            targets: [{ expr: `sum by (code) (${rate('k8s_requests_total')})`, legend: '{{code}}' }],
+            targets: [
+              { expr: `sum by (code) (${rate('k8s_requests_total')})`, legend: '{{code}}' },
+            ],
           },
           {
             title: 'Latency p95 by verb',
             unit: 's',
-            targets: [{ expr: quantile(0.95, 'k8s_request_duration_seconds', 'verb'), legend: '{{verb}}' }],
+            targets: [
+              { expr: quantile(0.95, 'k8s_request_duration_seconds', 'verb'), legend: '{{verb}}' },
+            ],
           },
           {
             title: 'Error ratio',
@@ -332,38 +451,62 @@ const specs: DashboardSpec[] = [
             unit: 's',
             targets: [
               { expr: `max by (pod) (nodejs_eventloop_lag_seconds${sel()})`, legend: '{{pod}}' },
-              { expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds${sel()})`, legend: '{{pod}} p99' },
+              {
+                expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds${sel()})`,
+                legend: '{{pod}} p99',
+              },
             ],
           },
           {
             title: 'Heap used / total',
             unit: 'bytes',
             targets: [
-              { expr: `sum by (pod) (nodejs_heap_size_used_bytes${sel()})`, legend: '{{pod}} used' },
-              { expr: `sum by (pod) (nodejs_heap_size_total_bytes${sel()})`, legend: '{{pod}} total' },
+              {
+                expr: `sum by (pod) (nodejs_heap_size_used_bytes${sel()})`,
+                legend: '{{pod}} used',
+              },
+              {
+                expr: `sum by (pod) (nodejs_heap_size_total_bytes${sel()})`,
+                legend: '{{pod}} total',
+              },
             ],
           },
           {
             title: 'GC time per second by kind',
             unit: 's',
-            targets: [{ expr: `sum by (kind) (${rate('nodejs_gc_duration_seconds_sum')})`, legend: '{{kind}}' }],
+            targets: [
+              {
+                expr: `sum by (kind) (${rate('nodejs_gc_duration_seconds_sum')})`,
+                legend: '{{kind}}',
+              },
+            ],
           },
           {
             title: 'Resident memory',
             unit: 'bytes',
-            targets: [{ expr: `sum by (pod) (process_resident_memory_bytes${sel()})`, legend: '{{pod}}' }],
+            targets: [
+              { expr: `sum by (pod) (process_resident_memory_bytes${sel()})`, legend: '{{pod}}' },
+            ],
           },
           {
             title: 'CPU (user and system)',
             unit: 'percentunit',
             targets: [
-              { expr: `sum by (pod) (${rate('process_cpu_user_seconds_total')})`, legend: '{{pod}} user' },
-              { expr: `sum by (pod) (${rate('process_cpu_system_seconds_total')})`, legend: '{{pod}} system' },
+              {
+                expr: `sum by (pod) (${rate('process_cpu_user_seconds_total')})`,
+                legend: '{{pod}} user',
+              },
+              {
+                expr: `sum by (pod) (${rate('process_cpu_system_seconds_total')})`,
+                legend: '{{pod}} system',
+              },
             ],
           },
           {
             title: 'Active handles',
-            targets: [{ expr: `sum by (pod) (nodejs_active_handles_total${sel()})`, legend: '{{pod}}' }],
+            targets: [
+              { expr: `sum by (pod) (nodejs_active_handles_total${sel()})`, legend: '{{pod}}' },
+            ],
           },
         ],
       },
@@ -373,5 +516,7 @@ const specs: DashboardSpec[] = [
 
 /** File name → dashboard JSON text (stable formatting, trailing newline). */
 export function buildDashboards(): Record<string, string> {
-  return Object.fromEntries(specs.map((s) => [s.file, `${JSON.stringify(dashboard(s), null, 2)}\n`]));
+  return Object.fromEntries(
+    specs.map((s) => [s.file, `${JSON.stringify(dashboard(s), null, 2)}\n`]),
+  );
 }

@@ -8,7 +8,13 @@ export const RELEASE = 'rel';
 
 /** A rendered Kubernetes object, loosely typed: tests reach into it by path. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
+type Loose = any;
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; [k: string]: Loose };
+  [k: string]: Loose;
+};
 
 export const helm = (args: string[]) => run(tool('helm'), args, { cwd: ROOT });
 

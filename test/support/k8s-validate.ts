@@ -46,8 +46,15 @@ async function validate(obj: K8sObject): Promise<string[]> {
   }
 }
 
-const objects = JSON.parse(readFileSync(0, 'utf8')) as K8sObject[];
-const results = await Promise.all(
-  objects.map(async (o) => ({ kind: o.kind, name: o.metadata?.name, errors: await validate(o) })),
-);
-process.stdout.write(JSON.stringify(results));
+async function main(): Promise<void> {
+  const objects = JSON.parse(readFileSync(0, 'utf8')) as K8sObject[];
+  const results = await Promise.all(
+    objects.map(async (o) => ({ kind: o.kind, name: o.metadata?.name, errors: await validate(o) })),
+  );
+  process.stdout.write(JSON.stringify(results));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -4,7 +4,11 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /** Where .ci/run installs actionlint and hadolint when a machine lacks them. */
-export const TOOLS_DIR = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'platform-api-tools', 'bin');
+export const TOOLS_DIR = join(
+  process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
+  'platform-api-tools',
+  'bin',
+);
 
 /** Absolute path of a command on PATH or in TOOLS_DIR; throws (so the test fails) when missing. */
 export function tool(name: string): string {
@@ -12,7 +16,9 @@ export function tool(name: string): string {
     const candidate = join(dir, name);
     if (dir && existsSync(candidate)) return candidate;
   }
-  throw new Error(`${name} is not installed: run .ci/run once (it installs it), or put ${name} on PATH`);
+  throw new Error(
+    `${name} is not installed: run .ci/run once (it installs it), or put ${name} on PATH`,
+  );
 }
 
 export interface Run {
@@ -21,7 +27,11 @@ export interface Run {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Run {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Run {
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
     encoding: 'utf8',
     input: opts.input,
