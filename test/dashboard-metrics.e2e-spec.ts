@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { auth, bootApp } from './support/app';
+import { EXTERNAL_METRICS, usedMetrics } from './support/dashboards-and-alerts';
+import { exposedSamples, metricNames } from './support/promql';
+
+/**
+ * Every metric a dashboard panel or an alert reads must be exported by the app: boot it, drive
+ * traffic through each feature, scrape /metrics and compare sample names exactly.
+ */
+describe('dashboards and alerts read only metrics the app exports', () => {
+  it('extracts metric names from PromQL (not functions, labels, variables or keywords)', () => {
+    expect(
+      metricNames(
+        'histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{namespace="$namespace",job=~"$job",route!~"/health.*"}[$__rate_interval]))) > 1e3',
+      ),
+    ).toEqual(['http_request_duration_seconds_bucket']);
+    expect(
+      metricNames(
+        'sum(rate(a_total{x="y"}[5m])) / sum(rate(b_total[5m])) and on (pod) c_gauge offset 5m',
+      ),
+    ).toEqual(['a_total', 'b_total', 'c_gauge']);
+    expect(
+      metricNames('label_values(process_resident_memory_bytes{namespace="$namespace"}, job)'),
+    ).toEqual(['process_resident_memory_bytes']);
+    expect(metricNames('absent(up{job="x"} == 1)')).toEqual(['up']);
+  });
+
+  it('uses the metric names the features export, and lists as external only what the app cannot export', () => {
+    const used = usedMetrics();
+    expect([...used.keys()].sort()).toEqual(
+      [
+        'counter_operations_total',
+        'http_request_duration_seconds_bucket',
+        'http_requests_total',
+        'ingest_batch_duration_seconds_bucket',
+        'ingest_messages_total',
+        'ingest_queue_messages',
+        'k8s_request_duration_seconds_bucket',
+        'k8s_requests_total',
+        'kube_pod_container_status_restarts_total',
+        'nodejs_active_handles_total',
+        'nodejs_eventloop_lag_p99_seconds',
+        'nodejs_eventloop_lag_seconds',
+        'nodejs_gc_duration_seconds_sum',
+        'nodejs_heap_size_total_bytes',
+        'nodejs_heap_size_used_bytes',
+        'process_cpu_seconds_total',
+        'process_cpu_system_seconds_total',
+        'process_cpu_user_seconds_total',
+        'process_resident_memory_bytes',
+        'task_duration_seconds_bucket',
+        'task_duration_seconds_count',
+        'tasks_queue_jobs',
+        'tasks_submitted_total',
+        'up',
+      ].sort(),
+    );
+    for (const name of EXTERNAL_METRICS) expect(used.has(name)).toBe(true);
+  });
+
+  describe('against the running app', () => {
+    let app: NestFastifyApplication;
+    let kube: Server;
+    let dir: string;
+
+    beforeAll(async () => {
+      kube = await fakeKubernetes();
+      dir = mkdtempSync(join(tmpdir(), 'platform-api-kubeconfig-'));
+      const kubeconfig = join(dir, 'config');
+      writeFileSync(
+        kubeconfig,
+        kubeconfigFor(`http://127.0.0.1:${(kube.address() as AddressInfo).port}`),
+      );
+      app = await bootApp({ K8S_AUTH: 'kubeconfig', KUBECONFIG: kubeconfig, APP_ROLE: 'all' });
+    });
+    afterAll(async () => {
+      await app?.close();
+      await new Promise((r) => kube?.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const inject = (opts: Parameters<NestFastifyApplication['inject']>[0]) => app.inject(opts);
+    const json = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+      inject({
+        method,
+        url,
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: payload === undefined ? undefined : JSON.stringify(payload),
+      });
+
+    /** Polls until `done` or ~10 s pass; the assertion after it says what was awaited. */
+    async function until(done: () => Promise<boolean>): Promise<void> {
+      for (let i = 0; i < 100 && !(await done()); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+
+    it('exports every metric used in a dashboard or alert after traffic to each feature', async () => {
+      // counter
+      await json('POST', '/v1/counters/metrics-coverage/increment', { by: 2 });
+      await json('GET', '/v1/counters/metrics-coverage');
+      await json('POST', '/v1/counters/metrics-coverage/reset');
+      // tasks: one submitted and processed by the in-process worker (APP_ROLE=all)
+      const task = await json('POST', '/v1/tasks', { type: 'echo', payload: { hello: 'metrics' } });
+      const taskId = (task.json() as { id?: string }).id;
+      await until(async () => {
+        if (!taskId) return true;
+        const status = (await json('GET', `/v1/tasks/${taskId}`)).json()?.status;
+        return status === 'completed' || status === 'failed';
+      });
+      // ingest: one message accepted, consumed and stored
+      const sent = await json('POST', '/v1/ingest/messages', {
+        messages: [{ payload: { hello: 'metrics' } }],
+      });
+      const messageId = (sent.json() as { messages?: { id: string }[] }).messages?.[0]?.id;
+      await until(
+        async () =>
+          !messageId || (await json('GET', `/v1/ingest/messages/${messageId}`)).statusCode === 200,
+      );
+      // eks: calls to the (fake) Kubernetes API
+      await json('GET', '/v1/namespaces');
+      await json('GET', '/v1/namespaces/metrics-coverage/jobs');
+
+      const scrape = await inject({ method: 'GET', url: '/metrics' });
+      expect(scrape.statusCode).toBe(200);
+      const exported = exposedSamples(scrape.body);
+      const used = usedMetrics();
+      const missing = [...used.entries()]
+        .filter(([name]) => !EXTERNAL_METRICS.has(name) && !exported.has(name))
+        .map(([name, where]) => `${name} (used by ${[...new Set(where)].join(', ')})`);
+      expect(missing).toEqual([]);
+    });
+  });
+});
+
+/** Just enough of the Kubernetes API for list calls: empty lists, a version, Status 404 otherwise. */
+async function fakeKubernetes(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/version')
+      return send(200, { major: '1', minor: '33', gitVersion: 'v1.33.0' });
+    if (req.method === 'GET' && url.pathname === '/api/v1/namespaces') {
+      return send(200, {
+        kind: 'NamespaceList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: '1' },
+        items: [],
+      });
+    }
+    if (req.method === 'GET' && /^\/apis\/batch\/v1\/namespaces\/[^/]+\/jobs$/.test(url.pathname)) {
+      return send(200, {
+        kind: 'JobList',
+        apiVersion: 'batch/v1',
+        metadata: { resourceVersion: '1' },
+        items: [],
+      });
+    }
+    send(404, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'NotFound',
+      code: 404,
+      message: 'not found',
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+
+function kubeconfigFor(server: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'fake', cluster: { server, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'fake', user: { token: 'fake-token' } }],
+    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
+    'current-context': 'fake',
+  });
+}

@@ -1,0 +1,160 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { buildDashboards } from '../scripts/dashboards/build.ts';
+import { ROOT } from './support/chart';
+import { DASHBOARD_DIR } from './support/dashboards-and-alerts';
+import { run, tool } from './support/tools';
+
+/** The delivery files around the chart: workflows, Dockerfile, compose, dependabot, dashboards. */
+const read = (...p: string[]) => readFileSync(join(ROOT, ...p), 'utf8');
+
+describe('GitHub workflows', () => {
+  const actionlint = (args: string[], input?: string) =>
+    run(tool('actionlint'), ['-no-color', ...args], { cwd: ROOT, input });
+
+  it('pass actionlint', () => {
+    const r = actionlint([]);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('actionlint catches a broken workflow (the check can fail)', () => {
+    const broken =
+      'on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n';
+    const r = actionlint(['-'], broken);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/nope/);
+  });
+
+  it('cover CI, chart and image delivery as the issue lists', () => {
+    const wf = (name: string) => parse(read('.github', 'workflows', name));
+    const ci = JSON.stringify(wf('ci.yml'));
+    for (const step of ['npm run lint', 'npm run typecheck', 'npm test', 'redis-server', '.nvmrc'])
+      expect(ci).toContain(step);
+    const chart = JSON.stringify(wf('chart.yml'));
+    for (const step of [
+      'helm lint --strict',
+      'ci/*-values.yaml',
+      'helm/kind-action',
+      'helm test',
+      'npm run test:chart',
+    ])
+      expect(chart).toContain(step);
+    const image = wf('image.yml');
+    expect(JSON.stringify(image.jobs['build-scan'])).toMatch(
+      /trivy-action.*HIGH,CRITICAL.*"exit-code":"1"/,
+    );
+    expect(image.jobs.push.if).toContain("startsWith(github.ref, 'refs/tags/v')");
+    expect(image.jobs.push.permissions['id-token']).toBe('write');
+    expect(image.jobs.deploy.environment).toBe('production');
+    expect(JSON.stringify(image.jobs.deploy)).toMatch(/helm upgrade --install .*--atomic/);
+  });
+
+  it('have dependabot watching npm, actions and Docker', () => {
+    const ecosystems = parse(read('.github', 'dependabot.yml')).updates.map(
+      (u: { 'package-ecosystem': string }) => u['package-ecosystem'],
+    );
+    expect(ecosystems.sort()).toEqual(['docker', 'github-actions', 'npm']);
+  });
+});
+
+describe('Dockerfile', () => {
+  const hadolint = (args: string[], input?: string) =>
+    run(tool('hadolint'), ['--no-color', ...args], { cwd: ROOT, input });
+
+  it('passes hadolint', () => {
+    const r = hadolint(['Dockerfile']);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('hadolint catches a bad Dockerfile (the check can fail)', () => {
+    const r = hadolint(['-'], 'FROM node:latest\nRUN cd /app && npm install\n');
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/DL3007/);
+  });
+
+  it('builds on Node 24 in stages and runs production dependencies only, as uid 1001, with node dist/main.js', () => {
+    const text = read('Dockerfile');
+    const stages = text.split(/^FROM /m).slice(1);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24[-.\w]*$/m);
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    const runtime = stages.at(-1) ?? '';
+    expect(runtime).toMatch(/^USER 1001:1001$/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/main.js"\]$/m);
+    expect(runtime).toMatch(/COPY --from=prod-deps \/app\/node_modules/);
+    expect(runtime).not.toMatch(/npm (ci|install)(?! --omit=dev)/);
+    expect(stages.find((s) => s.startsWith('${NODE_IMAGE} AS prod-deps'))).toMatch(
+      /npm ci --omit=dev/,
+    );
+    // The context holds only what the build needs: no node_modules, dist, .env or .git.
+    const ignore = read('.dockerignore')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    expect(ignore[0]).toBe('**');
+    expect(ignore.filter((l) => l.startsWith('!'))).toEqual([
+      '!package.json',
+      '!package-lock.json',
+      '!nest-cli.json',
+      '!tsconfig.json',
+      '!tsconfig.build.json',
+      '!src/**',
+    ]);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('runs Redis, LocalStack (SQS + DynamoDB) and the app wired to them', () => {
+    const { services } = parse(read('docker-compose.yml'));
+    expect(Object.keys(services).sort()).toEqual(['app', 'localstack', 'redis']);
+    expect(services.localstack.environment.SERVICES.split(',').sort()).toEqual(['dynamodb', 'sqs']);
+    expect(services.app.environment).toMatchObject({
+      REDIS_URL: 'redis://redis:6379',
+      AWS_ENDPOINT_URL_SQS: 'http://localstack:4566',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://localstack:4566',
+    });
+    expect(services.app.depends_on).toEqual({
+      redis: { condition: 'service_healthy' },
+      localstack: { condition: 'service_healthy' },
+    });
+    expect(services.app).toMatchObject({ user: '1001:1001', read_only: true, cap_drop: ['ALL'] });
+    // The LocalStack hook creates what the app expects.
+    const init = read('scripts', 'localstack', 'init-aws.sh');
+    for (const name of ['platform-ingest-dlq', 'platform-ingest', 'RedrivePolicy'])
+      expect(init).toContain(name);
+  });
+});
+
+describe('Grafana dashboards', () => {
+  const files = readdirSync(DASHBOARD_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+
+  it('are the files the builder writes (run `npm run dashboards` after changing scripts/dashboards/build.ts)', () => {
+    const built = buildDashboards();
+    expect(files).toEqual(Object.keys(built).sort());
+    for (const f of files) expect(readFileSync(join(DASHBOARD_DIR, f), 'utf8')).toBe(built[f]);
+  });
+
+  it('have stable unique uids, a Prometheus datasource variable, and every query uses it', () => {
+    const uids = new Set<string>();
+    for (const f of files) {
+      const d = JSON.parse(readFileSync(join(DASHBOARD_DIR, f), 'utf8'));
+      expect(d.uid).toMatch(/^platform-api-[a-z]+$/);
+      uids.add(d.uid);
+      expect(d.templating.list[0]).toMatchObject({
+        name: 'datasource',
+        type: 'datasource',
+        query: 'prometheus',
+      });
+      const panels = d.panels.filter((p: { type: string }) => p.type !== 'row');
+      expect(panels.length).toBeGreaterThanOrEqual(4);
+      for (const p of panels) {
+        expect(p.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
+        for (const t of p.targets) expect(t.expr).toContain('namespace="$namespace",job=~"$job"');
+      }
+    }
+    expect(uids.size).toBe(files.length);
+  });
+});
