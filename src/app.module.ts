@@ -5,6 +5,7 @@ import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
 import { allConfigs, appConfig, loadEnv, type AppConfig, type AppRole } from './config';
 import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest';
 import { AwsModule } from './infra/aws';
 import { KubernetesModule } from './infra/kubernetes';
 import { RedisModule } from './infra/redis';
@@ -17,7 +18,7 @@ import { RootController } from './root.controller';
  * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
  * everywhere (another feature's worker may need it).
  */
-const features = (role: AppRole): DynamicModule[] => [CompatModule.forRole(role)];
+const features = (role: AppRole): DynamicModule[] => [IngestModule.forRole(role), CompatModule.forRole(role)];
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppRole } from '../config';
+import { IngestCoreModule } from '../ingest';
+import { ScalableK8sBackendServiceController } from './scalable-k8s-backend-service.controller';
 
 /**
  * Routes of the five replaced services, kept so their clients work unchanged: thin controllers
@@ -10,6 +12,10 @@ import type { AppRole } from '../config';
 export class CompatModule {
   static forRole(role: AppRole): DynamicModule {
     const servesApi = role !== 'worker';
-    return { module: CompatModule, imports: [], controllers: servesApi ? [] : [] };
+    return {
+      module: CompatModule,
+      imports: [IngestCoreModule],
+      controllers: servesApi ? [ScalableK8sBackendServiceController] : [],
+    };
   }
 }
