@@ -4,6 +4,8 @@ import { IngestProcessor } from '../src/ingest/ingest.processor';
 import { auth, bootApp } from './support/app';
 import { directClients, FAST_CONSUMER, ingestNames, waitFor } from './support/ingest';
 
+jest.setTimeout(30_000);
+
 describe('ingest: SQS → DynamoDB (role all)', () => {
   const names = ingestNames('ingest');
   const aws = directClients();

@@ -22,14 +22,20 @@ const clientOptions = (cfg: AwsConfig, extraTimeoutMs = 0) => ({
   }),
 });
 
+/** Requests go to the configured endpoint, not to the host inside a queue URL (proxies, VPC endpoints). */
+const sqsOptions = (cfg: AwsConfig, extraTimeoutMs = 0) => ({
+  ...clientOptions(cfg, extraTimeoutMs),
+  useQueueUrlAsEndpoint: false,
+});
+
 @Global()
 @Module({
   providers: [
-    { provide: SQS, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => new SQSClient(clientOptions(c)) },
+    { provide: SQS, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => new SQSClient(sqsOptions(c)) },
     {
       provide: SQS_LONG_POLL,
       inject: [awsConfig.KEY],
-      useFactory: (c: AwsConfig) => new SQSClient(clientOptions(c, LONG_POLL_MAX_MS)),
+      useFactory: (c: AwsConfig) => new SQSClient(sqsOptions(c, LONG_POLL_MAX_MS)),
     },
     { provide: DYNAMODB, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => new DynamoDBClient(clientOptions(c)) },
     {
