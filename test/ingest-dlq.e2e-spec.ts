@@ -42,7 +42,7 @@ describe('ingest: poison messages, dead letters and redrive', () => {
       const dl = await deadLetters();
       return dl.messages.find((m) => m.body === poison);
     });
-    expect(listed.receiveCount).toBeGreaterThanOrEqual(1);
+    expect(listed!.receiveCount).toBeGreaterThanOrEqual(1);
     // Listing peeks: the message is still there for the next listing.
     expect((await deadLetters()).messages.filter((m) => m.body === poison)).toHaveLength(1);
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;

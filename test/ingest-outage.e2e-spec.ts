@@ -51,10 +51,8 @@ describe('ingest: outages', () => {
     await new Promise((r) => setTimeout(r, 5000)); // longer than visibility timeout × maxReceiveCount
     expect(await aws.scan(names.INGEST_TABLE_NAME)).toHaveLength(0);
     ddb.resume();
-    const items = await waitFor('50 items', async () => {
-      const all = await aws.scan(names.INGEST_TABLE_NAME);
-      return all.length === 50 ? all : undefined;
-    });
+    await waitFor('50 items', async () => (await aws.count(names.INGEST_TABLE_NAME)) === 50);
+    const items = await aws.scan(names.INGEST_TABLE_NAME);
     expect(items.map((i) => i.id).sort()).toEqual(messages.map((m) => m.id).sort());
     const dlq = await app.inject({ method: 'GET', url: '/v1/ingest/dead-letters', headers: auth });
     expect(dlq.json().count).toBe(0);

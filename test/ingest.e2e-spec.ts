@@ -2,7 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IngestProcessor } from '../src/ingest/ingest.processor';
 import { auth, bootApp } from './support/app';
-import { directClients, FAST_CONSUMER, ingestNames, waitFor } from './support/ingest';
+import { directClients, FAST_CONSUMER, ingestNames, LOADED_EMULATOR, waitFor } from './support/ingest';
 
 jest.setTimeout(30_000);
 
@@ -11,7 +11,7 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
   const aws = directClients();
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    app = await bootApp({ ...names, ...FAST_CONSUMER });
+    app = await bootApp({ ...names, ...FAST_CONSUMER, ...LOADED_EMULATOR });
   });
   afterAll(async () => {
     await app.close();
@@ -47,10 +47,8 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
       });
     });
     expect(sent.size).toBe(1000);
-    const items = await waitFor('1000 items', async () => {
-      const all = await aws.scan(names.INGEST_TABLE_NAME);
-      return all.length >= 1000 ? all : undefined;
-    }, 30_000, 250);
+    await waitFor('1000 items', async () => (await aws.count(names.INGEST_TABLE_NAME)) >= 1000, 30_000, 250);
+    const items = await aws.scan(names.INGEST_TABLE_NAME);
     expect(items).toHaveLength(1000);
     for (const item of items) {
       expect(item.payload).toEqual(sent.get(item.id as string));
@@ -120,7 +118,7 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toEqual({ status: 'success', data: { hello: 'world', n: [1, 2] }, id: expect.any(String) });
-    expect((await stored(body.id)).json()).toMatchObject({ payload: { hello: 'world', n: [1, 2] }, source: 'process_message' });
+    expect((await stored(body.id))!.json()).toMatchObject({ payload: { hello: 'world', n: [1, 2] }, source: 'process_message' });
     expect((await post([1, 2], '/process_message')).statusCode).toBe(400);
     const doc = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
     expect(doc.paths['/process_message'].post.deprecated).toBe(true);

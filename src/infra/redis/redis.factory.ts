@@ -33,7 +33,9 @@ export function waitReady(redis: Redis, ms: number): Promise<void> {
 /** QUIT when connected (flushes replies), else drop the socket; never waits on a dead server. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'ready') {
-    await Promise.race([redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([redis.quit().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 500)))]);
+    clearTimeout(timer);
   }
   redis.disconnect(false);
 }
