@@ -12,7 +12,7 @@ describe('ingestConfig', () => {
   });
 
   it('has defaults for every number', () => {
-    expect(ingestConfig()).toMatchObject({ consumers: 4, receiveBatch: 10, maxMessageBytes: 262144, autoProvision: false });
+    expect(ingestConfig()).toMatchObject({ consumers: 8, receiveBatch: 10, maxMessageBytes: 262144, autoProvision: false });
   });
 
   it('refuses a heartbeat that is not shorter than the visibility timeout, naming the variable', () => {

@@ -23,7 +23,7 @@ export class IngestEnv {
   /** Time budget of one POST's sends; past it the rest is answered as not accepted (503). */
   @IsInt() @Min(100) @Max(30_000) INGEST_SEND_DEADLINE_MS = 1000;
 
-  @IsInt() @Min(0) @Max(64) INGEST_CONSUMERS = 4;
+  @IsInt() @Min(0) @Max(64) INGEST_CONSUMERS = 8;
   @IsInt() @Min(1) @Max(10) INGEST_RECEIVE_BATCH = 10;
   @IsInt() @Min(0) @Max(20) INGEST_WAIT_TIME_SECONDS = 20;
   @IsInt() @Min(1) @Max(43_200) INGEST_VISIBILITY_TIMEOUT_SECONDS = 30;

@@ -97,5 +97,6 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     this.processor.shutdown();
     this.consumers.forEach((c) => c.stop({ abort: true }));
     await Promise.allSettled([...this.inFlight]);
+    await this.processor.drain();
   }
 }

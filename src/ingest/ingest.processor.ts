@@ -25,6 +25,7 @@ const BACKOFF_MAX_MS = 2000;
 export class IngestProcessor {
   private readonly logger = new Logger('IngestProcessor');
   private readonly stop = new AbortController();
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(SQS) private readonly sqs: SQSClient,
@@ -38,7 +39,10 @@ export class IngestProcessor {
     this.stop.abort();
   }
 
-  /** Returns the messages deleted from SQS. */
+  /**
+   * Returns the messages stored (or already stored): those are deleted from SQS in the background
+   * while the consumer polls again, so the delete is off the critical path. drain() awaits them.
+   */
   async process(messages: Message[]): Promise<Message[]> {
     const endTimer = this.metrics.batchDuration.startTimer();
     const parsed = messages.map((m) => ({ m, envelope: parseEnvelope(m.Body) }));
@@ -50,14 +54,23 @@ export class IngestProcessor {
     const refused = new Set(result.failed);
     const toDelete = valid.filter((v) => done.has(v.envelope.id)).map((v) => v.m);
     const toRelease = [...poison, ...valid.filter((v) => refused.has(v.envelope.id)).map((v) => v.m)];
-    const [deleted] = await Promise.all([this.delete(toDelete), this.release(toRelease)]);
     this.metrics.count('stored', result.stored.length);
     // Every delivered copy beyond the stored ones: redeliveries, resent ids, older acceptances.
     this.metrics.count('duplicate', toDelete.length - result.stored.length);
     this.metrics.count('failed', toRelease.length);
     if (toRelease.length) this.logger.warn(`${poison.length} poison and ${refused.size} refused messages left for the DLQ`);
-    endTimer();
-    return deleted;
+    this.background(Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer));
+    return toDelete;
+  }
+
+  /** Resolves when every background delete and release has finished. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private background(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work)).catch(() => undefined);
   }
 
   private async storeWithRetry(valid: Array<{ m: Message; envelope: Envelope }>): Promise<StoreResult | undefined> {

@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export interface TcpProxy {
   port: number;
   url: string;
-  /** Drops every open connection and resets new ones until resume(): the target looks unreachable. */
+  /** Drops every open connection and closes new ones until resume(): the target looks unreachable. */
   cut(): void;
   resume(): void;
   close(): Promise<void>;
@@ -17,7 +17,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
   const server: Server = createServer((client) => {
-    if (down) return void client.resetAndDestroy();
+    if (down) return void client.destroy();
     const upstream = connect(targetPort, '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -30,7 +30,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  const dropAll = () => sockets.forEach((s) => s.resetAndDestroy());
+  const dropAll = () => sockets.forEach((s) => s.destroy());
   return {
     port,
     url: `http://127.0.0.1:${port}`,
