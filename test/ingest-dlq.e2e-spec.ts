@@ -70,7 +70,7 @@ describe('ingest: poison messages, dead letters and redrive', () => {
     expect((await deadLetters()).count).toBe(0);
   });
 
-  it('answers 400 for a bad limit or method', async () => {
+  it('answers 400 for a bad limit or method, and takes a redrive without a body', async () => {
     app = await bootApp({ ...names, APP_ROLE: 'api' });
     const bad = await app.inject({ method: 'GET', url: '/v1/ingest/dead-letters?limit=0', headers: auth });
     expect(bad.statusCode).toBe(400);
@@ -78,5 +78,9 @@ describe('ingest: poison messages, dead letters and redrive', () => {
     const badMethod = await redrive({ method: 'teleport' });
     expect(badMethod.statusCode).toBe(400);
     expect(badMethod.json().errors[0].field).toBe('method');
+    // No body at all: the defaults apply (an empty DLQ moves nothing).
+    const noBody = await app.inject({ method: 'POST', url: '/v1/ingest/dead-letters/redrive', headers: auth });
+    expect(noBody.statusCode).toBe(202);
+    expect(noBody.json().count).toBe(0);
   });
 });

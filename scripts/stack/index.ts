@@ -35,6 +35,9 @@ export async function startStack(): Promise<Stack> {
     INGEST_DLQ_NAME: 'platform-ingest-dlq',
     INGEST_TABLE_NAME: 'platform-ingest',
     INGEST_AUTO_PROVISION: 'true',
+    // local-aws-sqs holds a 10-message receive until it has 10 or the wait ends (real SQS answers
+    // at once): a short long-poll keeps a lone message from waiting 20 s to be stored.
+    INGEST_WAIT_TIME_SECONDS: '1',
   };
   const stop = async () => {
     await Promise.allSettled([redis.stop(), sqs.stop(), dynamo.stop()]);

@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import { DependencyUnavailableException } from '../common/errors/error-body';
+
+const logger = new Logger('Ingest');
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',
@@ -24,6 +27,7 @@ export async function orUnavailable<T>(dependency: string, call: () => Promise<T
   try {
     return await call();
   } catch (err) {
+    logger.warn(`${dependency} call failed: ${(err as Error)?.name}: ${(err as Error)?.message}`);
     throw new DependencyUnavailableException(dependency, { reason: (err as Error)?.name ?? 'Error' });
   }
 }
