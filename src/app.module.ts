@@ -7,6 +7,7 @@ import { allConfigs, loadEnv, type AppRole } from './config';
 import { CounterModule } from './counter/counter.module';
 import { EksModule } from './eks';
 import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest';
 import { AwsModule } from './infra/aws';
 import { KubernetesModule } from './infra/kubernetes';
 import { RedisModule } from './infra/redis';
@@ -23,6 +24,7 @@ const features = (role: AppRole): DynamicModule[] => [
   CounterModule.forRole(role),
   EksModule.forRole(role),
   TasksModule.forRole(role),
+  IngestModule.forRole(role),
   CompatModule.forRole(role),
 ];
 

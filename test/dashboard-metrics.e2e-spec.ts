@@ -76,7 +76,18 @@ describe('dashboards and alerts read only metrics the app exports', () => {
         kubeconfig,
         kubeconfigFor(`http://127.0.0.1:${(kube.address() as AddressInfo).port}`),
       );
-      app = await bootApp({ K8S_AUTH: 'kubeconfig', KUBECONFIG: kubeconfig, APP_ROLE: 'all' });
+      // Own queues and table: other suites' in-process workers share the stack and would take
+      // this suite's task or message, recording the metric in their process instead.
+      const own = `dash-${process.pid}`;
+      app = await bootApp({
+        K8S_AUTH: 'kubeconfig',
+        KUBECONFIG: kubeconfig,
+        APP_ROLE: 'all',
+        TASKS_QUEUE_NAME: own,
+        INGEST_QUEUE_NAME: own,
+        INGEST_DLQ_NAME: `${own}-dlq`,
+        INGEST_TABLE_NAME: own,
+      });
     });
     afterAll(async () => {
       await app?.close();
@@ -105,6 +116,7 @@ describe('dashboards and alerts read only metrics the app exports', () => {
       await json('POST', '/v1/counters/metrics-coverage/reset');
       // tasks: one submitted and processed by the in-process worker (APP_ROLE=all)
       const task = await json('POST', '/v1/tasks', { type: 'echo', payload: { hello: 'metrics' } });
+      expect(task.statusCode).toBe(202);
       const taskId = (task.json() as { id?: string }).id;
       await until(async () => {
         if (!taskId) return true;
@@ -115,6 +127,7 @@ describe('dashboards and alerts read only metrics the app exports', () => {
       const sent = await json('POST', '/v1/ingest/messages', {
         messages: [{ payload: { hello: 'metrics' } }],
       });
+      expect(sent.statusCode).toBe(202);
       const messageId = (sent.json() as { messages?: { id: string }[] }).messages?.[0]?.id;
       await until(
         async () =>

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { startDynamo, startSqs, type Emulator } from './aws.ts';
-import { provisionLocalAws } from './provision.ts';
 import { startRedis, type RedisProcess } from './redis.ts';
 
 export { startRedis, findRedisServer, REDIS_MISSING, waitForPort, type RedisProcess } from './redis.ts';
@@ -19,8 +18,9 @@ export interface Stack {
 export const newDevKey = () => `dev-${randomBytes(18).toString('base64url')}`;
 
 /**
- * The embedded stack: a real redis-server, local-aws-sqs and dynalite on free loopback ports,
- * with the ingest queue, dead-letter queue and table created. `npm run local` and Jest use it.
+ * The embedded stack: a real redis-server, local-aws-sqs and dynalite on free loopback ports.
+ * `npm run local` and Jest use it. The app itself creates the ingest queue, dead-letter queue and
+ * table at start (INGEST_AUTO_PROVISION=true), so there is one provisioning implementation.
  */
 export async function startStack(): Promise<Stack> {
   const [redis, sqs, dynamo] = await Promise.all([startRedis(), startSqs(), startDynamo()]);
@@ -34,23 +34,13 @@ export async function startStack(): Promise<Stack> {
     INGEST_QUEUE_NAME: 'platform-ingest',
     INGEST_DLQ_NAME: 'platform-ingest-dlq',
     INGEST_TABLE_NAME: 'platform-ingest',
+    INGEST_AUTO_PROVISION: 'true',
+    // local-aws-sqs holds a 10-message receive until it has 10 or the wait ends (real SQS answers
+    // at once): a short long-poll keeps a lone message from waiting 20 s to be stored.
+    INGEST_WAIT_TIME_SECONDS: '1',
   };
   const stop = async () => {
     await Promise.allSettled([redis.stop(), sqs.stop(), dynamo.stop()]);
   };
-  try {
-    await provisionLocalAws({
-      sqsUrl: sqs.url,
-      dynamoUrl: dynamo.url,
-      region: env.AWS_REGION,
-      queueName: env.INGEST_QUEUE_NAME,
-      dlqName: env.INGEST_DLQ_NAME,
-      tableName: env.INGEST_TABLE_NAME,
-      maxReceiveCount: 5,
-    });
-  } catch (e) {
-    await stop();
-    throw e;
-  }
   return { redis, sqs, dynamo, env, stop };
 }

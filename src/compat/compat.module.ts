@@ -2,10 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppRole } from '../config';
 import { CounterModule } from '../counter';
 import { EksCoreModule } from '../eks';
+import { IngestCoreModule } from '../ingest';
 import { TasksModule } from '../tasks';
 import { CounterApiController } from './counter-api.controller';
 import { EksApiCompatController } from './eks-api.controller';
 import { EphemeralBackendController } from './ephemeral-backend.controller';
+import { ScalableK8sBackendServiceController } from './scalable-k8s-backend-service.controller';
 
 /**
  * Routes of the five replaced services, kept so their clients work unchanged: thin controllers
@@ -18,8 +20,10 @@ export class CompatModule {
     const servesApi = role !== 'worker';
     return {
       module: CompatModule,
-      imports: [CounterModule.forRole(role), TasksModule.forRole(role), EksCoreModule],
-      controllers: servesApi ? [CounterApiController, EphemeralBackendController, EksApiCompatController] : [],
+      imports: [CounterModule.forRole(role), TasksModule.forRole(role), IngestCoreModule, EksCoreModule],
+      controllers: servesApi
+        ? [CounterApiController, EphemeralBackendController, ScalableK8sBackendServiceController, EksApiCompatController]
+        : [],
     };
   }
 }

@@ -7,10 +7,6 @@ export const awsConfig = registerAs('aws', () => {
   return {
     region: e.AWS_REGION,
     requestTimeoutMs: e.AWS_REQUEST_TIMEOUT_MS,
-    ingestEnabled: e.INGEST_ENABLED,
-    queueName: e.INGEST_QUEUE_NAME,
-    dlqName: e.INGEST_DLQ_NAME,
-    tableName: e.INGEST_TABLE_NAME,
   };
 });
 export type AwsConfig = ReturnType<typeof awsConfig>;

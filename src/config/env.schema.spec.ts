@@ -13,8 +13,9 @@ describe('validateEnv', () => {
   });
 
   it('converts numbers and booleans', () => {
-    const env = validateEnv({ PORT: '8080', LOG_REQUESTS: 'false', INGEST_ENABLED: '0' });
-    expect(env).toMatchObject({ PORT: 8080, LOG_REQUESTS: false, INGEST_ENABLED: false });
+    expect(validateEnv({ PORT: '8080', LOG_REQUESTS: 'false' })).toMatchObject({ PORT: 8080, LOG_REQUESTS: false });
+    expect(validateEnv({ LOG_REQUESTS: '0' }).LOG_REQUESTS).toBe(false);
+    expect(validateEnv({ LOG_REQUESTS: 'TRUE' }).LOG_REQUESTS).toBe(true);
   });
 
   it.each([

@@ -16,7 +16,7 @@ export type AppRole = 'all' | 'api' | 'worker';
 /** Thrown when the environment is invalid; `message` is one line naming the variable. */
 export class ConfigError extends Error {}
 
-const toBool = ({ value }: { value: unknown }) =>
+export const toBool = ({ value }: { value: unknown }) =>
   value === undefined || typeof value === 'boolean'
     ? value
     : ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[
@@ -53,13 +53,6 @@ export class Env {
 
   @IsOptional() @IsString() AWS_REGION?: string;
   @IsInt() @Min(100) @Max(120_000) AWS_REQUEST_TIMEOUT_MS = 5000;
-  @Transform(toBool) @IsBoolean() INGEST_ENABLED = true;
-  @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'must be a valid SQS queue name' })
-  INGEST_QUEUE_NAME = 'platform-ingest';
-  @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'must be a valid SQS queue name' })
-  INGEST_DLQ_NAME = 'platform-ingest-dlq';
-  @Matches(/^[A-Za-z0-9_.-]{3,255}$/, { message: 'must be a valid DynamoDB table name' })
-  INGEST_TABLE_NAME = 'platform-ingest';
 
   @IsIn(['in-cluster', 'kubeconfig', 'eks', 'disabled'])
   K8S_AUTH: 'in-cluster' | 'kubeconfig' | 'eks' | 'disabled' = 'disabled';

@@ -9,12 +9,14 @@ export * from './rate-limit.config';
 export * from './counter.config';
 export * from './eks.config';
 export * from './tasks.config';
+export * from './ingest.config';
 
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
 import { awsConfig } from './aws.config';
 import { counterConfig } from './counter.config';
 import { eksConfig } from './eks.config';
+import { ingestConfig } from './ingest.config';
 import { kubernetesConfig } from './kubernetes.config';
 import { rateLimitConfig } from './rate-limit.config';
 import { redisConfig } from './redis.config';
@@ -29,4 +31,5 @@ export const allConfigs = [
   counterConfig,
   eksConfig,
   tasksConfig,
+  ingestConfig,
 ];

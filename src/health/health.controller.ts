@@ -5,7 +5,7 @@ import { HealthCheckService, type HealthIndicatorFunction } from '@nestjs/termin
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/public.decorator';
 import { ShutdownState } from '../common/lifecycle/shutdown.state';
-import { awsConfig, type AwsConfig } from '../config';
+import { ingestConfig, type IngestConfig } from '../config';
 import { DynamoDbHealth } from './indicators/dynamodb.health';
 import { KubernetesHealth } from './indicators/kubernetes.health';
 import { RedisHealth } from './indicators/redis.health';
@@ -23,7 +23,7 @@ export class HealthController {
     private readonly sqs: SqsHealth,
     private readonly dynamodb: DynamoDbHealth,
     private readonly kubernetes: KubernetesHealth,
-    @Inject(awsConfig.KEY) private readonly aws: AwsConfig,
+    @Inject(ingestConfig.KEY) private readonly ingest: IngestConfig,
   ) {}
 
   @Get('live')
@@ -64,7 +64,7 @@ export class HealthController {
 
   private checks(): HealthIndicatorFunction[] {
     const checks: HealthIndicatorFunction[] = [() => this.redis.check()];
-    if (this.aws.ingestEnabled) checks.push(() => this.sqs.check(), () => this.dynamodb.check());
+    if (this.ingest.enabled) checks.push(() => this.sqs.check(), () => this.dynamodb.check());
     if (this.kubernetes.enabled) checks.push(() => this.kubernetes.check());
     return checks;
   }

@@ -4,22 +4,39 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { awsConfig, type AwsConfig } from '../../config';
-import { DYNAMODB, DYNAMODB_DOC, SQS } from './aws.tokens';
+import { DYNAMODB, DYNAMODB_DOC, SQS, SQS_LONG_POLL } from './aws.tokens';
+
+/** ReceiveMessage may wait up to 20 s by design; the long-poll client allows for that on top. */
+const LONG_POLL_MAX_MS = 20_000;
 
 /**
  * Region, credentials and endpoints come from the SDK's own chain (AWS_REGION, IRSA, Pod Identity,
  * AWS_ENDPOINT_URL_SQS / _DYNAMODB), so nothing here is AWS-account specific.
  */
-const clientOptions = (cfg: AwsConfig) => ({
+const clientOptions = (cfg: AwsConfig, extraTimeoutMs = 0) => ({
   ...(cfg.region ? { region: cfg.region } : {}),
   maxAttempts: 2,
-  requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: cfg.requestTimeoutMs }),
+  requestHandler: new NodeHttpHandler({
+    connectionTimeout: 1000,
+    requestTimeout: cfg.requestTimeoutMs + extraTimeoutMs,
+  }),
+});
+
+/** Requests go to the configured endpoint, not to the host inside a queue URL (proxies, VPC endpoints). */
+const sqsOptions = (cfg: AwsConfig, extraTimeoutMs = 0) => ({
+  ...clientOptions(cfg, extraTimeoutMs),
+  useQueueUrlAsEndpoint: false,
 });
 
 @Global()
 @Module({
   providers: [
-    { provide: SQS, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => new SQSClient(clientOptions(c)) },
+    { provide: SQS, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => new SQSClient(sqsOptions(c)) },
+    {
+      provide: SQS_LONG_POLL,
+      inject: [awsConfig.KEY],
+      useFactory: (c: AwsConfig) => new SQSClient(sqsOptions(c, LONG_POLL_MAX_MS)),
+    },
     { provide: DYNAMODB, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => new DynamoDBClient(clientOptions(c)) },
     {
       provide: DYNAMODB_DOC,
@@ -28,16 +45,18 @@ const clientOptions = (cfg: AwsConfig) => ({
         DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
     },
   ],
-  exports: [SQS, DYNAMODB, DYNAMODB_DOC],
+  exports: [SQS, SQS_LONG_POLL, DYNAMODB, DYNAMODB_DOC],
 })
 export class AwsModule implements OnApplicationShutdown {
   constructor(
     @Inject(SQS) private readonly sqs: SQSClient,
+    @Inject(SQS_LONG_POLL) private readonly sqsLongPoll: SQSClient,
     @Inject(DYNAMODB) private readonly ddb: DynamoDBClient,
   ) {}
 
   onApplicationShutdown(): void {
     this.sqs.destroy();
+    this.sqsLongPoll.destroy();
     this.ddb.destroy();
   }
 }

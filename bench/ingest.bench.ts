@@ -1,0 +1,259 @@
+/**
+ * Ingest throughput: messages/s from the first POST until the last item is stored.
+ *   ours:     the app (`node dist/main.js`, role all): POST /v1/ingest/messages (50 per request),
+ *             SendMessageBatch, consumers store with BatchWriteItem.
+ *   baseline: the seed's design, an HTTP handler that per request does SendMessage → ReceiveMessage
+ *             → PutItem → DeleteMessage (one message per request; its API takes no more).
+ * Same emulators, same messages, same load generator (concurrency, payload). Also printed: ours
+ * with one message per request, to show what batching contributes.
+ * Run after `npm run build`:
+ *   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/ingest.bench.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { freePort, newDevKey, startStack, waitForPort } from '../scripts/stack/index.ts';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const PER_REQUEST = 50;
+const PAYLOAD = { customer: 'c-1', items: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 1 }], note: 'x'.repeat(200) };
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const region = 'us-east-1';
+
+if (process.argv[2] === '--baseline-server') void baselineServer();
+else void main();
+
+/** The seed's handler: one request = send, receive (whatever comes), store, delete. */
+async function baselineServer(): Promise<void> {
+  const sqs = new SQSClient({ region, credentials, endpoint: process.env.AWS_ENDPOINT_URL_SQS });
+  const ddb = new DynamoDBClient({ region, credentials, endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-baseline' }));
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'bench-baseline',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      try {
+        const body = Buffer.concat(chunks).toString();
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+        const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+        const m = got.Messages?.[0];
+        if (!m) {
+          res.writeHead(400).end('{"error":"no message"}');
+          return;
+        }
+        const data = JSON.parse(m.Body ?? '{}');
+        await ddb.send(
+          new PutItemCommand({
+            TableName: 'bench-baseline',
+            Item: { id: { S: String(data.id ?? randomUUID()) }, data: { S: m.Body ?? '' } },
+          }),
+        );
+        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
+      } catch (e) {
+        res.writeHead(500).end(String(e));
+      }
+    });
+  });
+  server.listen(Number(process.env.PORT), '127.0.0.1');
+}
+
+/** CONCURRENCY loops sending the prepared request bodies, in order, until none are left. */
+async function load(url: string, headers: Record<string, string>, bodies: string[]): Promise<number> {
+  let next = 0;
+  let failures = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        await res.arrayBuffer();
+        if (res.status >= 300) failures++;
+      }
+    }),
+  );
+  return failures;
+}
+
+async function storedCount(doc: DynamoDBDocumentClient, table: string, prefix: string): Promise<number> {
+  let total = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(
+      new ScanCommand({
+        TableName: table,
+        Select: 'COUNT',
+        FilterExpression: 'begins_with(#id, :p)',
+        ExpressionAttributeNames: { '#id': 'id' },
+        ExpressionAttributeValues: { ':p': prefix },
+        ExclusiveStartKey,
+      }),
+    );
+    total += out.Count ?? 0;
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return total;
+}
+
+/**
+ * messages/s from the first request until all MESSAGES are stored. `stored` must be cheap (it is
+ * polled every 20 ms): the baseline stores before answering, ours reports through its metrics. A
+ * table count afterwards checks both.
+ */
+async function run(
+  name: string,
+  doc: DynamoDBDocumentClient,
+  table: string,
+  prefix: string,
+  send: () => Promise<number>,
+  stored: () => Promise<number>,
+): Promise<{ rate: number; acceptRate: number }> {
+  const t0 = performance.now();
+  const failures = await send();
+  const sent = performance.now() - t0;
+  if (failures) throw new Error(`${name}: ${failures} requests failed`);
+  while ((await stored()) < MESSAGES) await new Promise((r) => setTimeout(r, 20));
+  const ms = performance.now() - t0;
+  const count = await storedCount(doc, table, prefix);
+  if (count !== MESSAGES) throw new Error(`${name}: ${count} items stored, expected ${MESSAGES}`);
+  const rate = MESSAGES / (ms / 1000);
+  console.log(`${name}: ${MESSAGES} messages, requests done in ${sent.toFixed(0)} ms, all stored in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} msg/s`);
+  return { rate, acceptRate: MESSAGES / (sent / 1000) };
+}
+
+/** ingest_messages_total{stage="stored"} of the app. */
+async function storedMetric(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^ingest_messages_total\{stage="stored"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+function child(args: string[], env: Record<string, string | undefined>): ChildProcess {
+  return spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack();
+  const children: ChildProcess[] = [];
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region, credentials, endpoint: stack.env.AWS_ENDPOINT_URL_DYNAMODB }),
+  );
+  try {
+    const key = newDevKey();
+    const [appPort, basePort] = await Promise.all([freePort(), freePort()]);
+    children.push(
+      child(['dist/main.js'], {
+        ...stack.env,
+        API_KEYS: key,
+        PORT: String(appPort),
+        HOST: '127.0.0.1',
+        APP_ROLE: 'all',
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        LOG_REQUESTS: 'false',
+        INGEST_QUEUE_NAME: 'bench-ours',
+        INGEST_DLQ_NAME: 'bench-ours-dlq',
+        INGEST_TABLE_NAME: 'bench-ours',
+        // local-aws-sqs holds a batch receive until it has 10 messages or the wait ends, where real
+        // SQS answers as soon as it has messages: the tail of every run would wait out the long
+        // poll. Wait 0 is the emulator's closest match to SQS (it answers within 40 ms).
+        INGEST_WAIT_TIME_SECONDS: process.env.BENCH_WAIT_TIME_SECONDS ?? '0',
+        ...(process.env.INGEST_CONSUMERS ? { INGEST_CONSUMERS: process.env.INGEST_CONSUMERS } : {}),
+      }),
+      child(['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', 'bench/ingest.bench.ts', '--baseline-server'], {
+        ...stack.env,
+        PORT: String(basePort),
+      }),
+    );
+    await Promise.all([waitForPort(appPort, 20_000), waitForPort(basePort, 20_000)]);
+    await waitReady(`http://127.0.0.1:${appPort}/health/ready`);
+
+    const ids = (p: string) => Array.from({ length: MESSAGES }, (_, i) => `${p}${i}`);
+    const batched: string[] = [];
+    const b = ids('b-');
+    for (let i = 0; i < b.length; i += PER_REQUEST) {
+      batched.push(JSON.stringify({ messages: b.slice(i, i + PER_REQUEST).map((id) => ({ id, payload: { id, ...PAYLOAD } })) }));
+    }
+    const single = ids('s-').map((id) => JSON.stringify({ messages: [{ id, payload: { id, ...PAYLOAD } }] }));
+    const seed = ids('x-').map((id) => JSON.stringify({ id, ...PAYLOAD }));
+
+    const ours = `http://127.0.0.1:${appPort}/v1/ingest/messages`;
+    const auth = { 'x-api-key': key };
+    const appBase = `http://127.0.0.1:${appPort}`;
+    const baseline = await run(
+      'baseline (seed design)',
+      doc,
+      'bench-baseline',
+      'x-',
+      () => load(`http://127.0.0.1:${basePort}/process_message`, {}, seed),
+      async () => MESSAGES, // every 200 was stored before it was answered
+    );
+    let before = await storedMetric(appBase);
+    const oursSingle = await run(
+      'ours, 1 message/request',
+      doc,
+      'bench-ours',
+      's-',
+      () => load(ours, auth, single),
+      async () => (await storedMetric(appBase)) - before,
+    );
+    before = await storedMetric(appBase);
+    const oursBatched = await run(
+      `ours, ${PER_REQUEST} messages/request`,
+      doc,
+      'bench-ours',
+      'b-',
+      () => load(ours, auth, batched),
+      async () => (await storedMetric(appBase)) - before,
+    );
+    const round = (n: number) => Math.round(n * 10) / 10;
+    const [base, one, ours50] = [baseline.rate, oursSingle.rate, oursBatched.rate];
+    console.log(
+      JSON.stringify({
+        bench: 'ingest',
+        ours: round(ours50),
+        baseline: round(base),
+        unit: 'messages/s',
+        ratio: round(ours50 / base),
+        target: 10,
+        ours_accept_only: round(oursBatched.acceptRate),
+        ours_one_per_request: round(one),
+        ratio_one_per_request: round(one / base),
+        messages: MESSAGES,
+        concurrency: CONCURRENCY,
+      }),
+    );
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    doc.destroy();
+    await stack.stop();
+  }
+}
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready`);
+}

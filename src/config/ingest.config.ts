@@ -1,0 +1,60 @@
+import { registerAs } from '@nestjs/config';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
+import { ConfigError, parseEnv, toBool } from './env.schema';
+
+/** Variables of the SQS → DynamoDB ingest pipeline (docs/ingest.md lists them). */
+export class IngestEnv {
+  @Transform(toBool) @IsBoolean() INGEST_ENABLED = true;
+  /** Create queue, DLQ (with redrive policy) and table at start when missing: local runs and tests. */
+  @Transform(toBool) @IsBoolean() INGEST_AUTO_PROVISION = false;
+  @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'must be a valid SQS queue name' })
+  INGEST_QUEUE_NAME = 'platform-ingest';
+  @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'must be a valid SQS queue name' })
+  INGEST_DLQ_NAME = 'platform-ingest-dlq';
+  @Matches(/^[A-Za-z0-9_.-]{3,255}$/, { message: 'must be a valid DynamoDB table name' })
+  INGEST_TABLE_NAME = 'platform-ingest';
+  @IsInt() @Min(1) @Max(1000) INGEST_MAX_RECEIVE_COUNT = 5;
+
+  @IsInt() @Min(1024) @Max(1024 * 1024) INGEST_MAX_MESSAGE_BYTES = 256 * 1024;
+  /** SQS's limit on one SendMessageBatch (256 KiB classic; raise to 1 MiB where the queue allows it). */
+  @IsInt() @Min(1024) @Max(1024 * 1024) INGEST_SEND_BATCH_BYTES = 256 * 1024;
+  @IsInt() @Min(1) @Max(10) INGEST_SEND_ATTEMPTS = 3;
+  /** Time budget of one POST's sends; past it the rest is answered as not accepted (503). */
+  @IsInt() @Min(100) @Max(30_000) INGEST_SEND_DEADLINE_MS = 1000;
+
+  @IsInt() @Min(0) @Max(64) INGEST_CONSUMERS = 8;
+  @IsInt() @Min(1) @Max(10) INGEST_RECEIVE_BATCH = 10;
+  @IsInt() @Min(0) @Max(20) INGEST_WAIT_TIME_SECONDS = 20;
+  @IsInt() @Min(1) @Max(43_200) INGEST_VISIBILITY_TIMEOUT_SECONDS = 30;
+  @IsInt() @Min(1) @Max(43_199) INGEST_HEARTBEAT_SECONDS = 10;
+  @IsInt() @Min(1) @Max(20) INGEST_WRITE_ATTEMPTS = 5;
+  @IsInt() @Min(500) @Max(300_000) INGEST_QUEUE_DEPTH_CACHE_MS = 5000;
+}
+
+export const ingestConfig = registerAs('ingest', () => {
+  const e = parseEnv(IngestEnv);
+  if (e.INGEST_HEARTBEAT_SECONDS >= e.INGEST_VISIBILITY_TIMEOUT_SECONDS) {
+    throw new ConfigError('Invalid configuration: INGEST_HEARTBEAT_SECONDS must be less than INGEST_VISIBILITY_TIMEOUT_SECONDS');
+  }
+  return {
+    enabled: e.INGEST_ENABLED,
+    autoProvision: e.INGEST_AUTO_PROVISION,
+    queueName: e.INGEST_QUEUE_NAME,
+    dlqName: e.INGEST_DLQ_NAME,
+    tableName: e.INGEST_TABLE_NAME,
+    maxReceiveCount: e.INGEST_MAX_RECEIVE_COUNT,
+    maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES,
+    sendBatchBytes: e.INGEST_SEND_BATCH_BYTES,
+    sendAttempts: e.INGEST_SEND_ATTEMPTS,
+    sendDeadlineMs: e.INGEST_SEND_DEADLINE_MS,
+    consumers: e.INGEST_CONSUMERS,
+    receiveBatch: e.INGEST_RECEIVE_BATCH,
+    waitTimeSeconds: e.INGEST_WAIT_TIME_SECONDS,
+    visibilityTimeoutSeconds: e.INGEST_VISIBILITY_TIMEOUT_SECONDS,
+    heartbeatSeconds: e.INGEST_HEARTBEAT_SECONDS,
+    writeAttempts: e.INGEST_WRITE_ATTEMPTS,
+    queueDepthCacheMs: e.INGEST_QUEUE_DEPTH_CACHE_MS,
+  };
+});
+export type IngestConfig = ReturnType<typeof ingestConfig>;

@@ -1,0 +1,2 @@
+export { IngestModule, IngestCoreModule } from './ingest.module';
+export { IngestService, type NewMessage } from './ingest.service';

@@ -1,0 +1,77 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ingestConfig, type IngestConfig } from '../config';
+import { SQS } from '../infra/aws';
+import { counter, gauge, histogram } from '../observability/metric';
+import { IngestQueues } from './ingest.queues';
+
+export type Stage = 'accepted' | 'stored' | 'duplicate' | 'failed';
+
+/** Refreshers of the depth gauge; module-level because the gauge outlives one app (tests boot several). */
+const depthSources = new Set<() => Promise<void>>();
+
+const SCRAPE_BUDGET_MS = 1000;
+
+@Injectable()
+export class IngestMetrics implements OnModuleInit, OnApplicationShutdown {
+  private readonly messages = counter({
+    name: 'ingest_messages_total',
+    help: 'Ingest messages by stage: accepted by the API, stored, duplicate (already stored), failed (poison or refused)',
+    labelNames: ['stage'] as const,
+  });
+  readonly batchDuration = histogram({
+    name: 'ingest_batch_duration_seconds',
+    help: 'Time for the consumer to store and delete one received batch',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+  private readonly depth = gauge({
+    name: 'ingest_queue_messages',
+    help: 'Approximate visible messages in the ingest queue (main) and its dead-letter queue (dlq), cached',
+    labelNames: ['queue'] as const,
+    async collect() {
+      await Promise.all([...depthSources].map((refresh) => refresh()));
+    },
+  });
+  private refreshedAt = 0;
+  private readonly refresh = () => this.refreshDepth();
+
+  constructor(
+    @Inject(SQS) private readonly sqs: SQSClient,
+    @Inject(ingestConfig.KEY) private readonly cfg: IngestConfig,
+    private readonly queues: IngestQueues,
+  ) {}
+
+  onModuleInit(): void {
+    for (const stage of ['accepted', 'stored', 'duplicate', 'failed'] as const) this.messages.inc({ stage }, 0);
+    depthSources.add(this.refresh);
+  }
+
+  onApplicationShutdown(): void {
+    depthSources.delete(this.refresh);
+  }
+
+  count(stage: Stage, n: number): void {
+    if (n > 0) this.messages.inc({ stage }, n);
+  }
+
+  /** At most once per INGEST_QUEUE_DEPTH_CACHE_MS; a failed refresh keeps the last values. */
+  private async refreshDepth(): Promise<void> {
+    if (Date.now() - this.refreshedAt < this.cfg.queueDepthCacheMs) return;
+    this.refreshedAt = Date.now();
+    const signal = AbortSignal.timeout(SCRAPE_BUDGET_MS);
+    await Promise.all(
+      (['main', 'dlq'] as const).map(async (queue) => {
+        try {
+          const ref = await (queue === 'main' ? this.queues.main(signal) : this.queues.dlq(signal));
+          const out = await this.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: ref.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+            { abortSignal: signal },
+          );
+          this.depth.set({ queue }, Number(out.Attributes?.ApproximateNumberOfMessages ?? 0));
+        } catch {
+          // SQS unreachable: the scrape still answers, with the last known depth.
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SQS } from '../infra/aws';
+import { isTransient } from './aws-errors';
+import { parseEnvelope, type Envelope } from './envelope';
+import { IngestMetrics } from './ingest.metrics';
+import { IngestQueues } from './ingest.queues';
+import { IngestRepository, StorageBusyError, type StoreResult } from './ingest.repository';
+
+const BACKOFF_MAX_MS = 2000;
+
+/**
+ * One received batch: parse, store, then delete from SQS only what is stored (or was already).
+ * A poison message or one DynamoDB refuses is made visible again at once, so the queue's redrive
+ * policy moves it to the DLQ after maxReceiveCount receives. While DynamoDB is unreachable the
+ * batch is retried here, kept invisible by the consumer's heartbeat, so receive counts do not
+ * climb towards the DLQ during an outage.
+ */
+@Injectable()
+export class IngestProcessor {
+  private readonly logger = new Logger('IngestProcessor');
+  private readonly stop = new AbortController();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    @Inject(SQS) private readonly sqs: SQSClient,
+    private readonly repo: IngestRepository,
+    private readonly queues: IngestQueues,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  /** Stops retrying: batches in progress return at once, leaving their messages in SQS. */
+  shutdown(): void {
+    this.stop.abort();
+  }
+
+  /**
+   * Returns the messages stored (or already stored): those are deleted from SQS in the background
+   * while the consumer polls again, so the delete is off the critical path. drain() awaits them.
+   */
+  async process(messages: Message[]): Promise<Message[]> {
+    const endTimer = this.metrics.batchDuration.startTimer();
+    const parsed = messages.map((m) => ({ m, envelope: parseEnvelope(m.Body) }));
+    const valid = parsed.filter((p): p is { m: Message; envelope: Envelope } => p.envelope !== undefined);
+    const poison = parsed.filter((p) => p.envelope === undefined).map((p) => p.m);
+    const result = valid.length ? await this.storeWithRetry(valid) : { stored: [], duplicate: [], failed: [] };
+    if (!result) return []; // shutting down: SQS redelivers them
+    const done = new Set([...result.stored, ...result.duplicate]);
+    const refused = new Set(result.failed);
+    const toDelete = valid.filter((v) => done.has(v.envelope.id)).map((v) => v.m);
+    const toRelease = [...poison, ...valid.filter((v) => refused.has(v.envelope.id)).map((v) => v.m)];
+    this.metrics.count('stored', result.stored.length);
+    // Every delivered copy beyond the stored ones: redeliveries, resent ids, older acceptances.
+    this.metrics.count('duplicate', toDelete.length - result.stored.length);
+    this.metrics.count('failed', toRelease.length);
+    if (toRelease.length) this.logger.warn(`${poison.length} poison and ${refused.size} refused messages left for the DLQ`);
+    this.background(Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer));
+    return toDelete;
+  }
+
+  /** Resolves when every background delete and release has finished. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private background(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work)).catch(() => undefined);
+  }
+
+  private async storeWithRetry(valid: Array<{ m: Message; envelope: Envelope }>): Promise<StoreResult | undefined> {
+    const inputs = valid.map(({ m, envelope }) => ({
+      envelope,
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+    }));
+    for (let attempt = 0; ; attempt++) {
+      if (this.stop.signal.aborted) return undefined;
+      try {
+        return await this.repo.store(inputs);
+      } catch (err) {
+        if (!(err instanceof StorageBusyError) && !isTransient(err)) {
+          // The table itself is refused (missing, no permission): leave the batch to the redrive policy.
+          this.logger.error({ err }, 'storing a batch failed; it stays in SQS');
+          return { stored: [], duplicate: [], failed: [] };
+        }
+        if (attempt === 0) this.logger.warn(`DynamoDB unavailable (${(err as Error).name}); retrying the batch`);
+        await this.sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.stop.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.stop.signal.addEventListener('abort', done);
+    });
+  }
+
+  /** DeleteMessageBatch, checking each entry: a failed delete means a redelivery, which storage absorbs. */
+  private async delete(messages: Message[]): Promise<Message[]> {
+    if (!messages.length) return [];
+    try {
+      const { url } = await this.queues.main();
+      const out = await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      if (out.Failed?.length) this.logger.warn(`${out.Failed.length} deletes failed; those messages will be redelivered`);
+      const ok = new Set((out.Successful ?? []).map((s) => s.Id));
+      return messages.filter((_, i) => ok.has(String(i)));
+    } catch (err) {
+      this.logger.warn(`DeleteMessageBatch failed (${(err as Error).name}); stored messages will be redelivered`);
+      return [];
+    }
+  }
+
+  /** Visibility 0: the next receive counts towards maxReceiveCount without waiting the timeout. */
+  private async release(messages: Message[]): Promise<void> {
+    if (!messages.length) return;
+    try {
+      const { url } = await this.queues.main();
+      await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: url,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        }),
+      );
+    } catch {
+      // They become visible when their visibility timeout ends anyway.
+    }
+  }
+}

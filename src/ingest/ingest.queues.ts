@@ -1,0 +1,51 @@
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Inject, Injectable } from '@nestjs/common';
+import { ingestConfig, type IngestConfig } from '../config';
+import { SQS } from '../infra/aws';
+
+export interface QueueRef {
+  url: string;
+  arn: string;
+}
+
+/**
+ * URLs and ARNs of the main queue and the DLQ, looked up once and cached. A failed lookup is not
+ * cached, so a start while SQS is down heals by itself.
+ */
+@Injectable()
+export class IngestQueues {
+  private readonly refs = new Map<string, Promise<QueueRef>>();
+
+  constructor(
+    @Inject(SQS) private readonly sqs: SQSClient,
+    @Inject(ingestConfig.KEY) private readonly cfg: IngestConfig,
+  ) {}
+
+  main(signal?: AbortSignal): Promise<QueueRef> {
+    return this.ref(this.cfg.queueName, signal);
+  }
+
+  dlq(signal?: AbortSignal): Promise<QueueRef> {
+    return this.ref(this.cfg.dlqName, signal);
+  }
+
+  private ref(name: string, signal?: AbortSignal): Promise<QueueRef> {
+    let ref = this.refs.get(name);
+    if (!ref) {
+      ref = this.lookup(name, signal);
+      this.refs.set(name, ref);
+      ref.catch(() => this.refs.delete(name));
+    }
+    return ref;
+  }
+
+  private async lookup(name: string, signal?: AbortSignal): Promise<QueueRef> {
+    const { QueueUrl } = await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }), { abortSignal: signal });
+    const { Attributes } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      { abortSignal: signal },
+    );
+    if (!QueueUrl || !Attributes?.QueueArn) throw new Error(`queue ${name} has no URL or ARN`);
+    return { url: QueueUrl, arn: Attributes.QueueArn };
+  }
+}

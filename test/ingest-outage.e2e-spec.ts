@@ -1,0 +1,79 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { auth, bootApp } from './support/app';
+import { directClients, ingestNames, portOf, waitFor } from './support/ingest';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+
+jest.setTimeout(30_000);
+
+/** SQS and DynamoDB reached through proxies this suite can cut; the shared emulators keep running. */
+describe('ingest: outages', () => {
+  const names = ingestNames('outage');
+  const aws = directClients();
+  let sqs: TcpProxy;
+  let ddb: TcpProxy;
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    [sqs, ddb] = await Promise.all([
+      startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_SQS)),
+      startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_DYNAMODB)),
+    ]);
+    app = await bootApp({
+      ...names,
+      AWS_ENDPOINT_URL_SQS: sqs.url,
+      AWS_ENDPOINT_URL_DYNAMODB: ddb.url,
+      INGEST_WAIT_TIME_SECONDS: '1',
+      INGEST_CONSUMERS: '2',
+      // A short visibility and receive budget: without the heartbeat and in-place retry, an
+      // outage of a few seconds would send every message to the DLQ.
+      INGEST_VISIBILITY_TIMEOUT_SECONDS: '2',
+      INGEST_HEARTBEAT_SECONDS: '1',
+      INGEST_MAX_RECEIVE_COUNT: '2',
+    });
+  });
+  afterAll(async () => {
+    sqs.resume();
+    ddb.resume();
+    await app.close();
+    await Promise.all([sqs.close(), ddb.close()]);
+    aws.destroy();
+  });
+
+  const post = (messages: unknown[]) =>
+    app.inject({ method: 'POST', url: '/v1/ingest/messages', headers: auth, payload: { messages } });
+
+  it('keeps messages in SQS while DynamoDB is unreachable and stores them all once it is back', async () => {
+    ddb.cut();
+    const messages = Array.from({ length: 50 }, (_, i) => ({ id: `outage-${i}`, payload: { i } }));
+    expect((await post(messages)).statusCode).toBe(202);
+    const get = await app.inject({ method: 'GET', url: '/v1/ingest/messages/outage-1', headers: auth });
+    expect(get.statusCode).toBe(503);
+    expect(get.json().message).toMatch(/DynamoDB/);
+    await new Promise((r) => setTimeout(r, 5000)); // longer than visibility timeout × maxReceiveCount
+    expect(await aws.scan(names.INGEST_TABLE_NAME)).toHaveLength(0);
+    ddb.resume();
+    await waitFor('50 items', async () => (await aws.count(names.INGEST_TABLE_NAME)) === 50);
+    const items = await aws.scan(names.INGEST_TABLE_NAME);
+    expect(items.map((i) => i.id).sort()).toEqual(messages.map((m) => m.id).sort());
+    const dlq = await app.inject({ method: 'GET', url: '/v1/ingest/dead-letters', headers: auth });
+    expect(dlq.json().count).toBe(0);
+  });
+
+  it('answers 503 within about a second when SQS is unreachable, listing what was not accepted', async () => {
+    sqs.cut();
+    try {
+      const messages = Array.from({ length: 30 }, (_, i) => ({ id: `sqs-down-${i}`, payload: { i } }));
+      const t0 = Date.now();
+      const res = await post(messages);
+      expect(Date.now() - t0).toBeLessThan(1500);
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ statusCode: 503, message: expect.stringMatching(/SQS/), accepted: [] });
+      expect(res.json().notAccepted).toEqual(messages.map((m) => m.id));
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+    } finally {
+      sqs.resume();
+    }
+    const again = await post([{ id: 'sqs-down-0', payload: { i: 0 } }]);
+    expect(again.statusCode).toBe(202);
+  });
+});

@@ -1,0 +1,138 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { IngestProcessor } from '../src/ingest/ingest.processor';
+import { auth, bootApp } from './support/app';
+import { directClients, FAST_CONSUMER, ingestNames, LOADED_EMULATOR, waitFor } from './support/ingest';
+
+jest.setTimeout(30_000);
+
+describe('ingest: SQS → DynamoDB (role all)', () => {
+  const names = ingestNames('ingest');
+  const aws = directClients();
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await bootApp({ ...names, ...FAST_CONSUMER, ...LOADED_EMULATOR });
+  });
+  afterAll(async () => {
+    await app.close();
+    aws.destroy();
+  });
+
+  const post = (payload: unknown, url = '/v1/ingest/messages') =>
+    app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+  const getItem = (id: string) => app.inject({ method: 'GET', url: `/v1/ingest/messages/${encodeURIComponent(id)}`, headers: auth });
+  const stored = (id: string) => waitFor(`item ${id}`, async () => ((await getItem(id)).statusCode === 200 ? getItem(id) : undefined));
+
+  it('stores 1000 accepted messages as exactly 1000 items with their payloads intact', async () => {
+    const sent = new Map<string, Record<string, unknown>>();
+    const payloadOf = (n: number) => ({
+      n,
+      text: `message ${n} ✓`,
+      nested: { list: [n, 'x', { deep: [true, null] }], empty: {}, float: n / 7 },
+      flag: n % 2 === 0,
+      nothing: null,
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, r) =>
+        post({ messages: Array.from({ length: 100 }, (_, i) => ({ payload: payloadOf(r * 100 + i), source: 'e2e' })) }),
+      ),
+    );
+    responses.forEach((res, r) => {
+      expect(res.statusCode).toBe(202);
+      const ids = res.json().messages as Array<{ id: string; status: string }>;
+      expect(ids).toHaveLength(100);
+      ids.forEach((m, i) => {
+        expect(m.status).toBe('queued');
+        sent.set(m.id, payloadOf(r * 100 + i));
+      });
+    });
+    expect(sent.size).toBe(1000);
+    await waitFor('1000 items', async () => (await aws.count(names.INGEST_TABLE_NAME)) >= 1000, 30_000, 250);
+    const items = await aws.scan(names.INGEST_TABLE_NAME);
+    expect(items).toHaveLength(1000);
+    for (const item of items) {
+      expect(item.payload).toEqual(sent.get(item.id as string));
+      expect(item).toMatchObject({ source: 'e2e', receiveCount: expect.any(Number) });
+    }
+    const one = await getItem(items[0].id as string);
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({
+      id: items[0].id,
+      payload: sent.get(items[0].id as string),
+      acceptedAt: expect.any(String),
+      storedAt: expect.any(String),
+    });
+  });
+
+  it('keeps one item when the same id is posted twice (the newer acceptance wins)', async () => {
+    expect((await post({ messages: [{ id: 'dup-1', payload: { v: 1 } }] })).statusCode).toBe(202);
+    await stored('dup-1');
+    expect((await post({ messages: [{ id: 'dup-1', payload: { v: 2 } }] })).statusCode).toBe(202);
+    await waitFor('second version', async () => (await getItem('dup-1')).json().payload?.v === 2);
+    const items = (await aws.scan(names.INGEST_TABLE_NAME)).filter((i) => i.id === 'dup-1');
+    expect(items).toHaveLength(1);
+  });
+
+  it('keeps one item when the same SQS message is processed twice', async () => {
+    const processor = app.get(IngestProcessor);
+    const envelope = { id: 'redelivered-1', payload: { a: 1 }, acceptedAt: new Date().toISOString() };
+    const message: Message = { MessageId: 'm-1', ReceiptHandle: 'not-a-real-handle', Body: JSON.stringify(envelope) };
+    const metric = async () => {
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(/ingest_messages_total\{stage="duplicate"\} (\d+)/.exec(text)?.[1] ?? NaN);
+    };
+    const before = await metric();
+    await processor.process([message]);
+    await processor.process([message, { ...message, MessageId: 'm-2' }]);
+    expect(await metric()).toBe(before + 2);
+    const items = (await aws.scan(names.INGEST_TABLE_NAME)).filter((i) => i.id === 'redelivered-1');
+    expect(items).toHaveLength(1);
+    expect(items[0].payload).toEqual({ a: 1 });
+  });
+
+  it.each([
+    ['an empty list', { messages: [] }, 'messages'],
+    ['101 messages', { messages: Array.from({ length: 101 }, () => ({ payload: {} })) }, 'messages'],
+    ['a payload that is an array', { messages: [{ payload: [1] }] }, 'messages.0.payload'],
+    ['a payload that is a string', { messages: [{ payload: {} }, { payload: 'x' }] }, 'messages.1.payload'],
+    ['a bad id', { messages: [{ payload: {}, id: 'has space' }] }, 'messages.0.id'],
+    ['an id too long', { messages: [{ payload: {}, id: 'x'.repeat(129) }] }, 'messages.0.id'],
+    ['an unknown field', { messages: [{ payload: {}, extra: 1 }] }, 'messages.0.extra'],
+    ['an oversized message', { messages: [{ payload: {} }, { payload: { blob: 'x'.repeat(256 * 1024) } }] }, 'messages.1'],
+  ])('answers 400 naming the field for %s', async (_what, body, field) => {
+    const res = await post(body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('answers 404 for an id not stored and 400 for a malformed id', async () => {
+    expect((await getItem('never-sent')).statusCode).toBe(404);
+    const bad = await getItem('bad id!');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('id');
+  });
+
+  it('keeps POST /process_message clients working (compat), deprecated in the OpenAPI document', async () => {
+    const res = await post({ hello: 'world', n: [1, 2] }, '/process_message');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toEqual({ status: 'success', data: { hello: 'world', n: [1, 2] }, id: expect.any(String) });
+    expect((await stored(body.id))!.json()).toMatchObject({ payload: { hello: 'world', n: [1, 2] }, source: 'process_message' });
+    expect((await post([1, 2], '/process_message')).statusCode).toBe(400);
+    const doc = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
+    expect(doc.paths['/process_message'].post.deprecated).toBe(true);
+    expect(doc.paths['/v1/ingest/messages'].post.deprecated).toBeUndefined();
+  });
+
+  it('exports the ingest metrics, queue depth included', async () => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const stage of ['accepted', 'stored', 'duplicate', 'failed']) {
+      expect(text).toMatch(new RegExp(`ingest_messages_total\\{stage="${stage}"\\} \\d+`));
+    }
+    expect(text).toMatch(/ingest_messages_total\{stage="stored"\} (\d{4,})/);
+    expect(text).toMatch(/ingest_batch_duration_seconds_count \d+/);
+    expect(text).toMatch(/ingest_queue_messages\{queue="main"\} \d+/);
+    expect(text).toMatch(/ingest_queue_messages\{queue="dlq"\} \d+/);
+  });
+});
