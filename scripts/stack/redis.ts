@@ -5,7 +5,7 @@ import { freePort } from './ports.ts';
 export interface RedisProcess {
   port: number;
   url: string;
-  /** Stops the server (SIGTERM, then SIGKILL); data is not kept. */
+  /** Stops the server (SIGTERM, then SIGKILL); data is kept only with `dataDir` (see startRedis). */
   stop(): Promise<void>;
   /** Starts a fresh server on the same port. */
   start(): Promise<void>;
@@ -20,14 +20,25 @@ export function findRedisServer(): string | undefined {
   return which.status === 0 ? which.stdout.trim() : undefined;
 }
 
+export interface RedisOptions {
+  /**
+   * Keep data across stop()/start() in this directory (an append-only file fsynced on every
+   * write), like a managed Redis that comes back with its data. Without it: persistence off.
+   */
+  dataDir?: string;
+}
+
 /** A real redis-server on a free loopback port, with persistence off: a throwaway for dev and tests. */
-export async function startRedis(port?: number): Promise<RedisProcess> {
+export async function startRedis(port?: number, opts: RedisOptions = {}): Promise<RedisProcess> {
   const bin = findRedisServer();
   if (!bin) throw new Error(REDIS_MISSING);
   const p = port ?? (await freePort());
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const persistence = opts.dataDir
+      ? ['--dir', opts.dataDir, '--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no'];
+    child = spawn(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: 'ignore',
     });
     child.unref();

@@ -8,6 +8,8 @@ export class CounterEnv {
   @Matches(/^[A-Za-z0-9:_.-]{0,32}$/, { message: 'must be 0-32 chars of [A-Za-z0-9:_.-]' })
   COUNTER_KEY_PREFIX = 'counter:';
   @IsInt() @Min(1) @Max(30 * 24 * 3600) COUNTER_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+  /** How long a key-free increment's outcome record lives: the longest Redis outage after which a 503 is still reconciled. */
+  @IsInt() @Min(1) @Max(24 * 3600) COUNTER_OUTCOME_TTL_SECONDS = 120;
 }
 
 export const counterConfig = registerAs('counter', () => {
@@ -18,6 +20,8 @@ export const counterConfig = registerAs('counter', () => {
     valueKeyPrefix: `${prefix}value:`,
     idempotencyKeyPrefix: `${prefix}idem:`,
     idempotencyTtlMs: e.COUNTER_IDEMPOTENCY_TTL_SECONDS * 1000,
+    outcomeKeyPrefix: `${prefix}op:`,
+    outcomeTtlMs: e.COUNTER_OUTCOME_TTL_SECONDS * 1000,
   };
 });
 export type CounterConfig = ReturnType<typeof counterConfig>;

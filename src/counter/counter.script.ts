@@ -78,3 +78,33 @@ export async function apply(
   );
   return { code, value: Number(value) };
 }
+
+/**
+ * Cancels an increment whose caller was answered 503 (see UnansweredIncrements). KEYS[1] counter
+ * value, KEYS[2] the increment's outcome record; ARGV by, record TTL in ms. Applied → undone;
+ * not (yet) applied → a tombstone makes a late arrival a no-op (its fingerprint no longer
+ * matches). Running it twice changes nothing more. Returns 1 when it undid the increment.
+ */
+const CANCEL_LUA = `
+local prev = redis.call('GET', KEYS[2])
+if prev == 'cancelled|' then return 0 end
+if not prev then
+  redis.call('SET', KEYS[2], 'cancelled|', 'PX', ARGV[2])
+  return 0
+end
+redis.call('DECRBY', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], 'cancelled|', 'KEEPTTL')
+return 1
+`;
+
+const CANCEL = 'counterCancel';
+type WithCancel = Redis & { [CANCEL](numKeys: number, ...args: (string | number)[]): Promise<number> };
+
+export function cancelIncrement(
+  redis: Redis,
+  a: { valueKey: string; recordKey: string; by: number; ttlMs: number },
+): Promise<number> {
+  const r = redis as WithCancel;
+  if (typeof r[CANCEL] !== 'function') redis.defineCommand(CANCEL, { lua: CANCEL_LUA });
+  return r[CANCEL](2, a.valueKey, a.recordKey, a.by, a.ttlMs);
+}

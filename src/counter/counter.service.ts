@@ -1,4 +1,11 @@
-import { HttpException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  UnprocessableEntityException,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException } from '../common/errors/error-body';
 import { counterConfig, type CounterConfig } from '../config';
@@ -6,6 +13,7 @@ import { isRedisUnavailable, REDIS } from '../infra/redis';
 import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
 import { apply, ApplyCode, defineApply } from './counter.script';
+import { UnansweredIncrements } from './unanswered-increments';
 
 export interface CounterValue {
   name: string;
@@ -25,8 +33,9 @@ interface Outcome {
  * Throws 400 (bad input), 422 (idempotency conflict, result out of range), 503 (Redis down).
  */
 @Injectable()
-export class CounterService {
+export class CounterService implements OnApplicationShutdown {
   private readonly redis: ReturnType<typeof defineApply>;
+  private readonly unanswered: UnansweredIncrements;
   private readonly ops = counter({
     name: 'counter_operations_total',
     help: 'Counter operations by operation (get, increment, reset) and result',
@@ -38,6 +47,12 @@ export class CounterService {
     @Inject(counterConfig.KEY) private readonly cfg: CounterConfig,
   ) {
     this.redis = defineApply(redis);
+    this.unanswered = new UnansweredIncrements(redis, cfg.outcomeTtlMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.unanswered.drain();
+    this.unanswered.stop();
   }
 
   /** A counter never written reads 0, and reading never writes. */
@@ -72,20 +87,29 @@ export class CounterService {
     by: number,
     key?: string,
   ): Promise<Outcome> {
-    const { code, value } = await apply(this.redis, {
-      op,
-      by,
-      valueKey: this.cfg.valueKeyPrefix + name,
-      limit: MAX_VALUE,
-      idempotency: key
-        ? {
-            recordKey: this.cfg.idempotencyKeyPrefix + key,
-            // Keys are global to the counter feature: the same key on another counter is a conflict too.
-            fingerprint: op === 'inc' ? `inc:${name}:${by}` : `reset:${name}`,
-            ttlMs: this.cfg.idempotencyTtlMs,
-          }
-        : undefined,
-    });
+    const valueKey = this.cfg.valueKeyPrefix + name;
+    // Keys are global to the counter feature: the same key on another counter is a conflict too.
+    const fingerprint = op === 'inc' ? `inc:${name}:${by}` : `reset:${name}`;
+    // A key-free increment records its outcome under a key of its own, so a 503 can be reconciled.
+    const outcome = !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + randomUUID() : undefined;
+    let reply: Awaited<ReturnType<typeof apply>>;
+    try {
+      reply = await apply(this.redis, {
+        op,
+        by,
+        valueKey,
+        limit: MAX_VALUE,
+        idempotency: key
+          ? { recordKey: this.cfg.idempotencyKeyPrefix + key, fingerprint, ttlMs: this.cfg.idempotencyTtlMs }
+          : outcome
+            ? { recordKey: outcome, fingerprint, ttlMs: this.cfg.outcomeTtlMs }
+            : undefined,
+      });
+    } catch (err) {
+      if (outcome && mayHaveReachedRedis(err)) this.unanswered.add({ valueKey, recordKey: outcome, by });
+      throw err;
+    }
+    const { code, value } = reply;
     if (code === ApplyCode.Conflict) throw new IdempotencyConflict();
     if (code === ApplyCode.OutOfRange) throw new OutOfRange(name, value, by);
     return { value: { name, value }, result: code === ApplyCode.Replayed ? 'replayed' : 'ok' };
@@ -118,6 +142,11 @@ class OutOfRange extends UnprocessableEntityException {
       `Counter ${name} is ${current}; adding ${by} would leave ±${MAX_VALUE} (the largest integer JSON clients can read). Nothing was changed.`,
     );
   }
+}
+
+/** Redis down, except when the client refused to send at all (no offline queue): that never applied. */
+function mayHaveReachedRedis(err: unknown): boolean {
+  return isRedisUnavailable(err) && !/Stream isn't writeable/.test((err as Error).message);
 }
 
 function resultOf(err: unknown): Result {

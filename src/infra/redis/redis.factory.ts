@@ -11,6 +11,10 @@ export function createRedis(url: string, commandTimeoutMs: number, extra: RedisO
     commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(commandTimeoutMs, 1000),
     retryStrategy: (times) => Math.min(50 * 2 ** times, 1000),
+    // ioredis would re-send, after reconnecting, the commands that were in flight when the
+    // connection dropped, even those whose callers already got "Command timed out" (a 503): an
+    // increment answered 503 would then be applied seconds later. A failed command stays failed.
+    autoResendUnfulfilledCommands: false,
     // ioredis turns rediss:// into TLS itself; nothing else is needed for ElastiCache in-transit TLS.
     ...extra,
   });

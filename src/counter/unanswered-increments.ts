@@ -1,0 +1,70 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { cancelIncrement } from './counter.script';
+
+export interface Unanswered {
+  valueKey: string;
+  recordKey: string;
+  by: number;
+}
+
+/**
+ * An increment without an Idempotency-Key that failed after it may have reached Redis (a
+ * command timeout, a connection dropped mid-flight: Redis may have applied it and died before
+ * replying) was answered 503, which must mean "not applied". Each such increment carries an
+ * outcome record written by the same script, so once Redis answers again this cancels it:
+ * undone if it was applied, tombstoned if not. Until then the counter may read one too high;
+ * held in memory, so a process that dies before Redis returns leaves the ambiguity in place.
+ */
+export class UnansweredIncrements {
+  private readonly log = new Logger(UnansweredIncrements.name);
+  private readonly pending: Unanswered[] = [];
+  private timer?: NodeJS.Timeout;
+  private draining = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlMs: number,
+    private readonly retryMs = 250,
+  ) {}
+
+  add(u: Unanswered): void {
+    this.pending.push(u);
+    this.schedule();
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Tries every pending cancel once now (used at shutdown; failures stay pending). */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pending.length) {
+        await cancelIncrement(this.redis, { ...this.pending[0], ttlMs: this.ttlMs });
+        this.pending.shift();
+      }
+    } catch {
+      this.schedule(); // Redis still away: try again later
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length) this.log.warn(`${this.pending.length} increment(s) answered 503 may have been applied`);
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drain();
+    }, this.retryMs);
+    this.timer.unref();
+  }
+}
