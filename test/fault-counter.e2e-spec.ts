@@ -31,7 +31,8 @@ describe('fault under load: counter while Redis restarts', () => {
   const increment = async () => ({
     res: await app.inject({ method: 'POST', url: '/v1/counters/fault/increment', headers: auth }),
   });
-  const ready = async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200;
+  const ready = async () =>
+    (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200;
 
   it('no request waits over 2 s, failures are 503s, the count matches the 2xx answers, ready within 5 s', async () => {
     const load = startLoad(32, increment);
@@ -46,7 +47,9 @@ describe('fault under load: counter while Redis restarts', () => {
     const stats = summary(answers);
     const ok = answers.filter((a) => a.status === 200);
     const failed = answers.filter((a) => a.status !== 200);
-    expect({ ...stats, slow: answers.filter((a) => a.ms > 2000).length }).toMatchObject({ slow: 0 });
+    expect({ ...stats, slow: answers.filter((a) => a.ms > 2000).length }).toMatchObject({
+      slow: 0,
+    });
     expect(failed.filter((a) => a.status !== 503)).toEqual([]);
     for (const body of new Set(failed.map((a) => a.body))) {
       expect(JSON.parse(body)).toEqual({

@@ -98,7 +98,9 @@ return 1
 `;
 
 const CANCEL = 'counterCancel';
-type WithCancel = Redis & { [CANCEL](numKeys: number, ...args: (string | number)[]): Promise<number> };
+type WithCancel = Redis & {
+  [CANCEL](numKeys: number, ...args: (string | number)[]): Promise<number>;
+};
 
 export function cancelIncrement(
   redis: Redis,

@@ -100,13 +100,18 @@ export class CounterService implements OnApplicationShutdown {
         valueKey,
         limit: MAX_VALUE,
         idempotency: key
-          ? { recordKey: this.cfg.idempotencyKeyPrefix + key, fingerprint, ttlMs: this.cfg.idempotencyTtlMs }
+          ? {
+              recordKey: this.cfg.idempotencyKeyPrefix + key,
+              fingerprint,
+              ttlMs: this.cfg.idempotencyTtlMs,
+            }
           : outcome
             ? { recordKey: outcome, fingerprint, ttlMs: this.cfg.outcomeTtlMs }
             : undefined,
       });
     } catch (err) {
-      if (outcome && mayHaveReachedRedis(err)) this.unanswered.add({ valueKey, recordKey: outcome, by });
+      if (outcome && mayHaveReachedRedis(err))
+        this.unanswered.add({ valueKey, recordKey: outcome, by });
       throw err;
     }
     const { code, value } = reply;

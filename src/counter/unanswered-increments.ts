@@ -56,7 +56,8 @@ export class UnansweredIncrements {
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length) this.log.warn(`${this.pending.length} increment(s) answered 503 may have been applied`);
+    if (this.pending.length)
+      this.log.warn(`${this.pending.length} increment(s) answered 503 may have been applied`);
   }
 
   private schedule(): void {

@@ -18,9 +18,15 @@ type Call = () => Promise<{ res: LightMyRequestResponse; sent?: unknown }>;
 
 /**
  * Keeps `concurrency` requests in flight until stop(), timing each one. After a failure a loop
- * waits `pauseAfterFailureMs` (a client backing off), so fast 503s do not starve the 2-core CPU.
+ * waits `pauseAfterFailureMs` (a client backing off), so fast 503s do not starve the 2-core CPU;
+ * after a success `pauseMs`, to keep a load within what a backend emulator drains in seconds.
  */
-export function startLoad(concurrency: number, call: Call, pauseAfterFailureMs = 25): Load {
+export function startLoad(
+  concurrency: number,
+  call: Call,
+  pauseAfterFailureMs = 25,
+  pauseMs = 0,
+): Load {
   const answers: Answer[] = [];
   let running = true;
   const loop = async () => {
@@ -29,6 +35,7 @@ export function startLoad(concurrency: number, call: Call, pauseAfterFailureMs =
       const { res, sent } = await call();
       answers.push({ status: res.statusCode, ms: performance.now() - t0, body: res.body, sent });
       if (res.statusCode >= 300) await sleep(pauseAfterFailureMs);
+      else if (pauseMs) await sleep(pauseMs);
     }
   };
   const loops = Array.from({ length: concurrency }, loop);
@@ -45,7 +52,11 @@ export function startLoad(concurrency: number, call: Call, pauseAfterFailureMs =
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns true; resolves with the milliseconds that took, or throws after `limitMs`. */
-export async function msUntil(probe: () => Promise<boolean>, limitMs: number, everyMs = 50): Promise<number> {
+export async function msUntil(
+  probe: () => Promise<boolean>,
+  limitMs: number,
+  everyMs = 50,
+): Promise<number> {
   const t0 = performance.now();
   for (;;) {
     if (await probe()) return performance.now() - t0;

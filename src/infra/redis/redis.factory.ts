@@ -4,7 +4,11 @@ import { Redis, type RedisOptions } from 'ioredis';
  * Request-path client: fails fast instead of queueing while Redis is down (no offline queue,
  * one retry, a command timeout), and reconnects by itself in the background.
  */
-export function createRedis(url: string, commandTimeoutMs: number, extra: RedisOptions = {}): Redis {
+export function createRedis(
+  url: string,
+  commandTimeoutMs: number,
+  extra: RedisOptions = {},
+): Redis {
   return new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -40,7 +44,9 @@ export async function closeRedis(redis: Redis): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const cap = new Promise((r) => (timer = setTimeout(r, 500)));
     // Cleared once QUIT answers: a pending timer keeps the process (or a Jest worker) alive.
-    await Promise.race([redis.quit().catch(() => undefined), cap]).finally(() => clearTimeout(timer));
+    await Promise.race([redis.quit().catch(() => undefined), cap]).finally(() =>
+      clearTimeout(timer),
+    );
   }
   redis.disconnect(false);
 }
