@@ -18,6 +18,8 @@ import { TasksMetrics } from './tasks.metrics';
 export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TasksWorker');
   private worker?: Worker;
+  /** Tasks this process is running now: shutdown waits for these, not for BullMQ's poll loop. */
+  private readonly active = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
@@ -53,16 +55,25 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
+    await worker.pause(true).catch(() => undefined); // take nothing new
     // The shared request-path client talks to the same Redis: its state says whether it is up.
     const graceMs = this.redis.status === 'ready' ? Math.max(this.app.shutdownTimeoutMs - 2000, 1000) : 0;
-    const closed = await within(worker.close(), graceMs);
-    if (!closed) {
-      this.logger.warn(`worker did not finish within ${graceMs} ms; force-closing (stalled recovery takes over)`);
-      await within(worker.close(true), 1000);
-    }
+    const finished = await within(Promise.allSettled(this.active), graceMs);
+    if (!finished) this.logger.warn(`tasks still running after ${graceMs} ms; stalled-job recovery takes them over`);
+    // Our own tasks are done (or given up on): close without waiting on BullMQ's blocking poll,
+    // which can hang for seconds after a Redis restart. (close() then close(true) would not
+    // help: BullMQ returns the first, pending close to the second call.)
+    await within(worker.close(true), 3000);
   }
 
-  private async process(job: Job): Promise<unknown> {
+  private process(job: Job): Promise<unknown> {
+    const run = this.run(job);
+    this.active.add(run);
+    void run.finally(() => this.active.delete(run)).catch(() => undefined);
+    return run;
+  }
+
+  private async run(job: Job): Promise<unknown> {
     const handler = this.registry.find(job.name);
     if (!handler) throw new UnrecoverableError(`no handler for task type ${job.name}`);
     const end = this.metrics.duration.startTimer({ type: job.name });
