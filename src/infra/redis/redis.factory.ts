@@ -10,6 +10,8 @@ export function createRedis(
   extra: RedisOptions = {},
 ): Redis {
   return new Redis(url, {
+    // Commands issued in the same tick (concurrent requests) go out in one write.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
