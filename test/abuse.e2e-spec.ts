@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { auth, bootApp } from './support/app';
+import { auth, bootApp, TEST_KEY } from './support/app';
 import { startEksFakes, type EksFakes } from './support/fake-kube/eks-env';
 import { abuseCases, operationsOf, type Operation } from './support/openapi-abuse';
 
@@ -47,11 +47,18 @@ describe('abuse: every documented operation with invalid input', () => {
             payload: c.payload,
           });
           const where = `${op.method} ${op.path} [${c.label}] → ${res.statusCode} ${res.body.slice(0, 200)}`;
+          if (res.body.includes(TEST_KEY) || JSON.stringify(res.headers).includes(TEST_KEY))
+            failures.push(`echoes the API key: ${where}`);
           if (res.statusCode < 400 || res.statusCode >= 500) failures.push(where);
-          else if (!op.responses.includes(String(res.statusCode))) failures.push(`undocumented ${where}`);
+          else if (!op.responses.includes(String(res.statusCode)))
+            failures.push(`undocumented ${where}`);
           else if (!op.deprecated) {
             const body = res.json();
-            if (body.statusCode !== res.statusCode || typeof body.message !== 'string' || typeof body.requestId !== 'string') {
+            if (
+              body.statusCode !== res.statusCode ||
+              typeof body.message !== 'string' ||
+              typeof body.requestId !== 'string'
+            ) {
               failures.push(`shape ${where}`);
             }
           }
