@@ -9,6 +9,7 @@ import { toErrorBody } from './common/errors/error-body';
 import { validationPipe } from './common/errors/validation';
 import { requestIdOf } from './common/http/request-id';
 import { applySecurity } from './common/http/security';
+import { AnonymousLimiter } from './common/rate-limit/anonymous-limiter';
 import { allConfigs, appConfig, loadEnv } from './config';
 import { HttpMetrics } from './observability/http-metrics';
 import { AccessLog, createRootLogger, nestLoggerParams } from './observability/logger';
@@ -65,6 +66,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     done();
   });
   app.get(HttpMetrics).install(fastify);
+  app.get(AnonymousLimiter).install(fastify);
   setupSwagger(app, VERSION);
   await app.init();
   return app;

@@ -51,6 +51,43 @@ describe('rate limits', () => {
     expect((await get('/', OTHER_KEY)).statusCode).toBe(200); // a valid key has its own bucket
   });
 
+  it('limits unknown paths too for requests without a valid key (no free key guessing via 401 vs 404)', async () => {
+    const probe = await bootApp({
+      REDIS_URL: redis.url,
+      INGEST_ENABLED: 'false',
+      RATE_LIMITS: 'default=100,anonymous=2',
+      REDIS_KEY_PREFIX: 'probe:',
+    });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await probe.inject({
+          method: 'GET',
+          url: `/v1/no-such-${i}`,
+          headers: { 'x-api-key': 'guess-0000000000000000' },
+        });
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) {
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+          expect(res.json()).toMatchObject({
+            statusCode: 429,
+            error: 'Too Many Requests',
+            requestId: expect.any(String),
+          });
+        }
+      }
+      expect(statuses).toEqual([401, 401, 429]);
+      const known = await probe.inject({
+        method: 'GET',
+        url: '/v1/no-such-route',
+        headers: { 'x-api-key': TEST_KEY },
+      });
+      expect(known.statusCode).toBe(404); // a valid key is not limited by the anonymous bucket
+    } finally {
+      await probe.close();
+    }
+  });
+
   it('never limits health and metrics', async () => {
     for (let i = 0; i < 10; i++) expect((await get('/health/live')).statusCode).toBe(200);
     expect((await get('/metrics')).statusCode).toBe(200);
@@ -61,7 +98,8 @@ describe('rate limits', () => {
     const client = new Redis(redis.url);
     const keys = await client.keys('*');
     await client.quit();
-    const ours = keys.filter((k) => !k.startsWith('platform:bull:')); // the tasks queue shares this Redis
+    // The tasks queue (bull) and the unknown-path test (its own prefix) share this Redis.
+    const ours = keys.filter((k) => k.startsWith('platform:') && !k.startsWith('platform:bull:'));
     expect(ours.length).toBeGreaterThan(0);
     expect(ours.every((k) => k.startsWith('platform:rl:'))).toBe(true);
     expect(keys.join(' ')).not.toContain(TEST_KEY);

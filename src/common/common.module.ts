@@ -4,6 +4,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeys } from './auth/api-keys';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { ShutdownState } from './lifecycle/shutdown.state';
+import { AnonymousLimiter } from './rate-limit/anonymous-limiter';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 
@@ -12,12 +13,13 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
   imports: [RateLimitModule],
   providers: [
     ApiKeys,
+    AnonymousLimiter,
     ShutdownState,
     // Order matters: the limiter runs first so requests with a wrong key are limited per IP.
     { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
   ],
-  exports: [ApiKeys, ShutdownState],
+  exports: [ApiKeys, ShutdownState, AnonymousLimiter],
 })
 export class CommonModule {}

@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { getStorageToken, type ThrottlerStorage } from '@nestjs/throttler';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { rateLimitConfig, type RateLimitConfig } from '../../config';
+import { ApiKeys } from '../auth/api-keys';
+import { toErrorBody } from '../errors/error-body';
+
+const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
+
+/**
+ * The `anonymous` limit for requests no route matched. Nest guards never run for those, yet a
+ * 401 there versus a 404 with a valid key would let a client test keys without limit.
+ */
+@Injectable()
+export class AnonymousLimiter {
+  constructor(
+    @Inject(getStorageToken()) private readonly storage: ThrottlerStorage,
+    @Inject(rateLimitConfig.KEY) private readonly cfg: RateLimitConfig,
+    private readonly keys: ApiKeys,
+  ) {}
+
+  install(fastify: FastifyInstance): void {
+    if (!this.cfg.enabled) return;
+    fastify.addHook('onRequest', async (req, reply) => {
+      const retryAfter = await this.retryAfter(req);
+      if (retryAfter === undefined) return;
+      const err = Object.assign(
+        new Error('Rate limit exceeded: retry after the number of seconds in Retry-After'),
+        {
+          statusCode: 429,
+        },
+      );
+      return reply.code(429).header('retry-after', retryAfter).send(toErrorBody(err, req.id).body);
+    });
+  }
+
+  /** Seconds to wait when this unmatched, keyless request is over the limit; else undefined. */
+  private async retryAfter(req: FastifyRequest): Promise<number | undefined> {
+    if (req.routeOptions.url !== undefined) return undefined; // a real route: the guard limits it
+    if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return undefined;
+    if (this.keys.identify(req.headers['x-api-key'])) return undefined;
+    const limit = this.cfg.limits.anonymous;
+    try {
+      const hit = await this.storage.increment(
+        `anonymous:ip:${req.ip}`,
+        this.cfg.windowMs,
+        limit,
+        this.cfg.windowMs,
+        'default',
+      );
+      return hit.isBlocked ? hit.timeToBlockExpire : undefined;
+    } catch {
+      return undefined; // Redis down: fail open, like the anonymous group elsewhere
+    }
+  }
+}
