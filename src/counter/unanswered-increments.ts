@@ -18,7 +18,9 @@ export interface Unanswered {
  */
 export class UnansweredIncrements {
   private readonly log = new Logger(UnansweredIncrements.name);
-  private readonly pending: Unanswered[] = [];
+  private readonly pending: Array<Unanswered & { at: number }> = [];
+  /** Bounds memory through a long outage under load; the oldest are past reconciling first. */
+  private static readonly MAX_PENDING = 100_000;
   private timer?: NodeJS.Timeout;
   private draining = false;
 
@@ -29,7 +31,8 @@ export class UnansweredIncrements {
   ) {}
 
   add(u: Unanswered): void {
-    this.pending.push(u);
+    this.pending.push({ ...u, at: Date.now() });
+    if (this.pending.length > UnansweredIncrements.MAX_PENDING) this.pending.shift();
     this.schedule();
   }
 
@@ -43,7 +46,9 @@ export class UnansweredIncrements {
     this.draining = true;
     try {
       while (this.pending.length) {
-        await cancelIncrement(this.redis, { ...this.pending[0], ttlMs: this.ttlMs });
+        const { at, ...u } = this.pending[0];
+        // Past the outcome record's TTL there is nothing left to reconcile against.
+        if (Date.now() - at < this.ttlMs) await cancelIncrement(this.redis, { ...u, ttlMs: this.ttlMs });
         this.pending.shift();
       }
     } catch {
