@@ -88,6 +88,39 @@ describe('rate limits', () => {
     }
   });
 
+  it('limits failed sign-ins to the queue UI per IP, never a signed-in user', async () => {
+    const ui = await bootApp({
+      REDIS_URL: redis.url,
+      INGEST_ENABLED: 'false',
+      RATE_LIMITS: 'default=100,anonymous=2',
+      REDIS_KEY_PREFIX: 'ui:',
+    });
+    const basic = (password: string) => ({
+      authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}`,
+    });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push(
+          (
+            await ui.inject({
+              method: 'GET',
+              url: '/admin/queues',
+              headers: basic('guess-000000000000'),
+            })
+          ).statusCode,
+        );
+      expect(statuses).toEqual([401, 401, 429]);
+      for (let i = 0; i < 4; i++)
+        expect(
+          (await ui.inject({ method: 'GET', url: '/admin/queues', headers: basic(TEST_KEY) }))
+            .statusCode,
+        ).toBe(200);
+    } finally {
+      await ui.close();
+    }
+  });
+
   it('never limits health and metrics', async () => {
     for (let i = 0; i < 10; i++) expect((await get('/health/live')).statusCode).toBe(200);
     expect((await get('/metrics')).statusCode).toBe(200);

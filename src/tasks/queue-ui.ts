@@ -7,6 +7,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeys } from '../common/auth/api-keys';
+import { AnonymousLimiter } from '../common/rate-limit/anonymous-limiter';
 import { TASKS_QUEUE } from './task.types';
 
 export const QUEUE_UI_PATH = '/admin/queues';
@@ -32,6 +33,7 @@ export class QueueUi implements OnModuleInit {
   constructor(
     private readonly host: HttpAdapterHost,
     private readonly keys: ApiKeys,
+    private readonly limiter: AnonymousLimiter,
     @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
   ) {}
 
@@ -41,12 +43,30 @@ export class QueueUi implements OnModuleInit {
     createBullBoard({ queues: [new BullMQAdapter(this.queue)], serverAdapter: board });
     const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
     void fastify.register(async (scope) => {
-      scope.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
-        if (this.keys.identify(basicPassword(req.headers.authorization))) return done();
-        void reply
+      scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+        if (this.keys.identify(basicPassword(req.headers.authorization))) return;
+        // Failed sign-ins count against the caller's IP like any keyless request: no free guessing.
+        const retryAfter = await this.limiter.hit(req.ip);
+        if (retryAfter !== undefined) {
+          return reply
+            .code(429)
+            .header('retry-after', retryAfter)
+            .send({
+              statusCode: 429,
+              error: 'Too Many Requests',
+              message: 'Too many failed sign-ins: retry after the seconds in Retry-After',
+              requestId: req.id,
+            });
+        }
+        return reply
           .code(401)
           .header('www-authenticate', REALM)
-          .send({ statusCode: 401, error: 'Unauthorized', message: 'Queue UI: sign in with any user name and an API key as password', requestId: req.id });
+          .send({
+            statusCode: 401,
+            error: 'Unauthorized',
+            message: 'Queue UI: sign in with any user name and an API key as password',
+            requestId: req.id,
+          });
       });
       await scope.register(board.registerPlugin(), { prefix: QUEUE_UI_PATH });
     });

@@ -39,10 +39,19 @@ export class AnonymousLimiter {
     if (req.routeOptions.url !== undefined) return undefined; // a real route: the guard limits it
     if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return undefined;
     if (this.keys.identify(req.headers['x-api-key'])) return undefined;
+    return this.hit(req.ip);
+  }
+
+  /**
+   * Counts one failed or keyless attempt from `ip` in the `anonymous` bucket; the seconds to wait
+   * when over the limit, else undefined. Also for routes outside Nest (the queue UI's basic auth).
+   */
+  async hit(ip: string): Promise<number | undefined> {
+    if (!this.cfg.enabled) return undefined;
     const limit = this.cfg.limits.anonymous;
     try {
       const hit = await this.storage.increment(
-        `anonymous:ip:${req.ip}`,
+        `anonymous:ip:${ip}`,
         this.cfg.windowMs,
         limit,
         this.cfg.windowMs,
