@@ -2,13 +2,10 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ingestConfig, type IngestConfig } from '../config';
 import { SQS } from '../infra/aws';
-import { counter, gauge, histogram } from '../observability/metric';
+import { counter, histogram, scrapedGauge } from '../observability/metric';
 import { IngestQueues } from './ingest.queues';
 
 export type Stage = 'accepted' | 'stored' | 'duplicate' | 'failed';
-
-/** Refreshers of the depth gauge; module-level because the gauge outlives one app (tests boot several). */
-const depthSources = new Set<() => Promise<void>>();
 
 const SCRAPE_BUDGET_MS = 1000;
 
@@ -24,16 +21,13 @@ export class IngestMetrics implements OnModuleInit, OnApplicationShutdown {
     help: 'Time for the consumer to store and delete one received batch',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   });
-  private readonly depth = gauge({
+  private readonly depth = scrapedGauge({
     name: 'ingest_queue_messages',
     help: 'Approximate visible messages in the ingest queue (main) and its dead-letter queue (dlq), cached',
     labelNames: ['queue'] as const,
-    async collect() {
-      await Promise.all([...depthSources].map((refresh) => refresh()));
-    },
   });
+  private stopCollecting?: () => void;
   private refreshedAt = 0;
-  private readonly refresh = () => this.refreshDepth();
 
   constructor(
     @Inject(SQS) private readonly sqs: SQSClient,
@@ -42,12 +36,13 @@ export class IngestMetrics implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    for (const stage of ['accepted', 'stored', 'duplicate', 'failed'] as const) this.messages.inc({ stage }, 0);
-    depthSources.add(this.refresh);
+    for (const stage of ['accepted', 'stored', 'duplicate', 'failed'] as const)
+      this.messages.inc({ stage }, 0);
+    this.stopCollecting = this.depth.collectWith(() => this.refreshDepth());
   }
 
   onApplicationShutdown(): void {
-    depthSources.delete(this.refresh);
+    this.stopCollecting?.();
   }
 
   count(stage: Stage, n: number): void {
@@ -64,10 +59,13 @@ export class IngestMetrics implements OnModuleInit, OnApplicationShutdown {
         try {
           const ref = await (queue === 'main' ? this.queues.main(signal) : this.queues.dlq(signal));
           const out = await this.sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl: ref.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+            new GetQueueAttributesCommand({
+              QueueUrl: ref.url,
+              AttributeNames: ['ApproximateNumberOfMessages'],
+            }),
             { abortSignal: signal },
           );
-          this.depth.set({ queue }, Number(out.Attributes?.ApproximateNumberOfMessages ?? 0));
+          this.depth.gauge.set({ queue }, Number(out.Attributes?.ApproximateNumberOfMessages ?? 0));
         } catch {
           // SQS unreachable: the scrape still answers, with the last known depth.
         }
