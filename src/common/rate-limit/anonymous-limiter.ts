@@ -21,22 +21,24 @@ export class AnonymousLimiter {
 
   install(fastify: FastifyInstance): void {
     if (!this.cfg.enabled) return;
-    fastify.addHook('onRequest', async (req, reply) => {
-      const retryAfter = await this.retryAfter(req);
-      if (retryAfter === undefined) return;
-      const err = Object.assign(
-        new Error('Rate limit exceeded: retry after the number of seconds in Retry-After'),
-        {
-          statusCode: 429,
-        },
-      );
-      return reply.code(429).header('retry-after', retryAfter).send(toErrorBody(err, req.id).body);
+    // Callback style: matched routes (nearly every request) pass synchronously, no promise per request.
+    fastify.addHook('onRequest', (req, reply, done) => {
+      if (req.routeOptions.url !== undefined) return done(); // a real route: the guard limits it
+      this.retryAfter(req).then((retryAfter) => {
+        if (retryAfter === undefined) return done();
+        const err = Object.assign(
+          new Error('Rate limit exceeded: retry after the number of seconds in Retry-After'),
+          {
+            statusCode: 429,
+          },
+        );
+        void reply.code(429).header('retry-after', retryAfter).send(toErrorBody(err, req.id).body);
+      }, done);
     });
   }
 
   /** Seconds to wait when this unmatched, keyless request is over the limit; else undefined. */
   private async retryAfter(req: FastifyRequest): Promise<number | undefined> {
-    if (req.routeOptions.url !== undefined) return undefined; // a real route: the guard limits it
     if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return undefined;
     if (this.keys.identify(req.headers['x-api-key'])) return undefined;
     return this.hit(req.ip);
