@@ -4,8 +4,10 @@
  *             SendMessageBatch, consumers store with BatchWriteItem.
  *   baseline: the seed's design, an HTTP handler that per request does SendMessage → ReceiveMessage
  *             → PutItem → DeleteMessage (one message per request; its API takes no more).
- * Same emulators, same messages, same load generator (concurrency, payload). Also printed: ours
- * with one message per request, to show what batching contributes.
+ * Same emulators, same messages, same load generator (concurrency, payload). The headline is ours
+ * as the chart deploys it (an api process and a worker process, APP_ROLE=api and worker); also
+ * printed: ours as one process (APP_ROLE=all), and with one message per request, to show what
+ * batching contributes.
  * Run after `npm run build`:
  *   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/ingest.bench.ts
  */
@@ -26,7 +28,14 @@ import { freePort, newDevKey, startStack, waitForPort } from '../scripts/stack/i
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PER_REQUEST = 50;
-const PAYLOAD = { customer: 'c-1', items: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 1 }], note: 'x'.repeat(200) };
+const PAYLOAD = {
+  customer: 'c-1',
+  items: [
+    { sku: 'a', qty: 2 },
+    { sku: 'b', qty: 1 },
+  ],
+  note: 'x'.repeat(200),
+};
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const region = 'us-east-1';
 
@@ -36,7 +45,11 @@ else void main();
 /** The seed's handler: one request = send, receive (whatever comes), store, delete. */
 async function baselineServer(): Promise<void> {
   const sqs = new SQSClient({ region, credentials, endpoint: process.env.AWS_ENDPOINT_URL_SQS });
-  const ddb = new DynamoDBClient({ region, credentials, endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+  const ddb = new DynamoDBClient({
+    region,
+    credentials,
+    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+  });
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-baseline' }));
   await ddb.send(
     new CreateTableCommand({
@@ -53,7 +66,9 @@ async function baselineServer(): Promise<void> {
       try {
         const body = Buffer.concat(chunks).toString();
         await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
-        const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+        const got = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+        );
         const m = got.Messages?.[0];
         if (!m) {
           res.writeHead(400).end('{"error":"no message"}');
@@ -67,7 +82,9 @@ async function baselineServer(): Promise<void> {
           }),
         );
         await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'success', data }));
       } catch (e) {
         res.writeHead(500).end(String(e));
       }
@@ -77,14 +94,22 @@ async function baselineServer(): Promise<void> {
 }
 
 /** CONCURRENCY loops sending the prepared request bodies, in order, until none are left. */
-async function load(url: string, headers: Record<string, string>, bodies: string[]): Promise<number> {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  bodies: string[],
+): Promise<number> {
   let next = 0;
   let failures = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++];
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+        });
         await res.arrayBuffer();
         if (res.status >= 300) failures++;
       }
@@ -93,7 +118,11 @@ async function load(url: string, headers: Record<string, string>, bodies: string
   return failures;
 }
 
-async function storedCount(doc: DynamoDBDocumentClient, table: string, prefix: string): Promise<number> {
+async function storedCount(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  prefix: string,
+): Promise<number> {
   let total = 0;
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -135,8 +164,20 @@ async function run(
   const count = await storedCount(doc, table, prefix);
   if (count !== MESSAGES) throw new Error(`${name}: ${count} items stored, expected ${MESSAGES}`);
   const rate = MESSAGES / (ms / 1000);
-  console.log(`${name}: ${MESSAGES} messages, requests done in ${sent.toFixed(0)} ms, all stored in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} msg/s`);
+  console.log(
+    `${name}: ${MESSAGES} messages, requests done in ${sent.toFixed(0)} ms, all stored in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} msg/s`,
+  );
   return { rate, acceptRate: MESSAGES / (sent / 1000) };
+}
+
+/** Untimed: the same kind of traffic first, so every subject is measured warm (JIT, connections). */
+async function warmUp(
+  send: () => Promise<number>,
+  stored: () => Promise<number>,
+  n: number,
+): Promise<void> {
+  if (await send()) throw new Error('warm-up requests failed');
+  while ((await stored()) < n) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** ingest_messages_total{stage="stored"} of the app. */
@@ -146,58 +187,109 @@ async function storedMetric(base: string): Promise<number> {
 }
 
 function child(args: string[], env: Record<string, string | undefined>): ChildProcess {
-  return spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Starts the app in one role; resolves with its base URL once ready, and a stop(). */
+async function startApp(role: string, env: Record<string, string>, table: string) {
+  const port = await freePort();
+  const proc = child(['dist/main.js'], {
+    ...env,
+    RATE_LIMITS: 'default=1000000000,anonymous=1000000000', // limits on, out of the way
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    APP_ROLE: role,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    LOG_REQUESTS: 'false',
+    INGEST_QUEUE_NAME: table,
+    INGEST_DLQ_NAME: `${table}-dlq`,
+    INGEST_TABLE_NAME: table,
+    // local-aws-sqs holds a batch receive until it has 10 messages or the wait ends, where real
+    // SQS answers as soon as it has messages: the tail of every run would wait out the long
+    // poll. Wait 0 is the emulator's closest match to SQS (it answers within 40 ms).
+    INGEST_WAIT_TIME_SECONDS: process.env.BENCH_WAIT_TIME_SECONDS ?? '0',
+    ...(process.env.INGEST_CONSUMERS ? { INGEST_CONSUMERS: process.env.INGEST_CONSUMERS } : {}),
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForPort(port, 20_000);
+  await waitReady(`${base}/health/ready`);
+  const stop = () =>
+    new Promise<void>((r) => {
+      if (proc.exitCode !== null) return r();
+      proc.once('exit', () => r());
+      proc.kill('SIGTERM');
+    });
+  return { base, stop };
 }
 
 async function main(): Promise<void> {
-  const stack = await startStack();
-  const children: ChildProcess[] = [];
+  // The emulators stand in for AWS services: each runs in a process of its own, not on the load
+  // generator's JavaScript thread.
+  const stack = await startStack({ emulatorProcesses: true });
+  const stops: Array<() => Promise<void>> = [];
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region, credentials, endpoint: stack.env.AWS_ENDPOINT_URL_DYNAMODB }),
   );
   try {
     const key = newDevKey();
-    const [appPort, basePort] = await Promise.all([freePort(), freePort()]);
-    children.push(
-      child(['dist/main.js'], {
-        ...stack.env,
-        API_KEYS: key,
-        RATE_LIMITS: 'default=1000000000,anonymous=1000000000', // limits on, out of the way
-        PORT: String(appPort),
-        HOST: '127.0.0.1',
-        APP_ROLE: 'all',
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        LOG_REQUESTS: 'false',
-        INGEST_QUEUE_NAME: 'bench-ours',
-        INGEST_DLQ_NAME: 'bench-ours-dlq',
-        INGEST_TABLE_NAME: 'bench-ours',
-        // local-aws-sqs holds a batch receive until it has 10 messages or the wait ends, where real
-        // SQS answers as soon as it has messages: the tail of every run would wait out the long
-        // poll. Wait 0 is the emulator's closest match to SQS (it answers within 40 ms).
-        INGEST_WAIT_TIME_SECONDS: process.env.BENCH_WAIT_TIME_SECONDS ?? '0',
-        ...(process.env.INGEST_CONSUMERS ? { INGEST_CONSUMERS: process.env.INGEST_CONSUMERS } : {}),
-      }),
-      child(['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', 'bench/ingest.bench.ts', '--baseline-server'], {
+    const env = { ...stack.env, API_KEYS: key };
+    const basePort = await freePort();
+    const baseProc = child(
+      [
+        '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON',
+        'bench/ingest.bench.ts',
+        '--baseline-server',
+      ],
+      {
         ...stack.env,
         PORT: String(basePort),
-      }),
+      },
     );
-    await Promise.all([waitForPort(appPort, 20_000), waitForPort(basePort, 20_000)]);
-    await waitReady(`http://127.0.0.1:${appPort}/health/ready`);
+    stops.push(
+      () =>
+        new Promise<void>((r) =>
+          baseProc.exitCode !== null
+            ? r()
+            : (baseProc.once('exit', () => r()), baseProc.kill('SIGTERM')),
+        ),
+    );
+    await waitForPort(basePort, 20_000);
 
     const ids = (p: string) => Array.from({ length: MESSAGES }, (_, i) => `${p}${i}`);
-    const batched: string[] = [];
-    const b = ids('b-');
-    for (let i = 0; i < b.length; i += PER_REQUEST) {
-      batched.push(JSON.stringify({ messages: b.slice(i, i + PER_REQUEST).map((id) => ({ id, payload: { id, ...PAYLOAD } })) }));
-    }
-    const single = ids('s-').map((id) => JSON.stringify({ messages: [{ id, payload: { id, ...PAYLOAD } }] }));
+    const batchedBodies = (p: string) => {
+      const out: string[] = [];
+      const b = ids(p);
+      for (let i = 0; i < b.length; i += PER_REQUEST) {
+        out.push(
+          JSON.stringify({
+            messages: b
+              .slice(i, i + PER_REQUEST)
+              .map((id) => ({ id, payload: { id, ...PAYLOAD } })),
+          }),
+        );
+      }
+      return out;
+    };
+    const single = ids('s-').map((id) =>
+      JSON.stringify({ messages: [{ id, payload: { id, ...PAYLOAD } }] }),
+    );
     const seed = ids('x-').map((id) => JSON.stringify({ id, ...PAYLOAD }));
-
-    const ours = `http://127.0.0.1:${appPort}/v1/ingest/messages`;
     const auth = { 'x-api-key': key };
-    const appBase = `http://127.0.0.1:${appPort}`;
+    const WARM = Math.min(1000, MESSAGES);
+    const warmSeed = Array.from({ length: WARM / 4 }, (_, i) =>
+      JSON.stringify({ id: `wx-${i}`, ...PAYLOAD }),
+    );
+    const warmBatched = (p: string) => batchedBodies(p).slice(0, WARM / PER_REQUEST);
+
+    await warmUp(
+      () => load(`http://127.0.0.1:${basePort}/process_message`, {}, warmSeed),
+      async () => Infinity,
+      0,
+    );
     const baseline = await run(
       'baseline (seed design)',
       doc,
@@ -206,44 +298,75 @@ async function main(): Promise<void> {
       () => load(`http://127.0.0.1:${basePort}/process_message`, {}, seed),
       async () => MESSAGES, // every 200 was stored before it was answered
     );
-    let before = await storedMetric(appBase);
+
+    // Ours as one process (APP_ROLE=all), e.g. `npm run local`.
+    const all = await startApp('all', env, 'bench-all');
+    stops.push(all.stop);
+    await warmUp(
+      () => load(`${all.base}/v1/ingest/messages`, auth, warmBatched('wa-')),
+      () => storedMetric(all.base),
+      WARM,
+    );
+    let before = await storedMetric(all.base);
     const oursSingle = await run(
-      'ours, 1 message/request',
+      'ours (all-in-one), 1 message/request',
       doc,
-      'bench-ours',
+      'bench-all',
       's-',
-      () => load(ours, auth, single),
-      async () => (await storedMetric(appBase)) - before,
+      () => load(`${all.base}/v1/ingest/messages`, auth, single),
+      async () => (await storedMetric(all.base)) - before,
     );
-    before = await storedMetric(appBase);
-    const oursBatched = await run(
-      `ours, ${PER_REQUEST} messages/request`,
+    before = await storedMetric(all.base);
+    const oursAll = await run(
+      `ours (all-in-one), ${PER_REQUEST} messages/request`,
       doc,
-      'bench-ours',
+      'bench-all',
       'b-',
-      () => load(ours, auth, batched),
-      async () => (await storedMetric(appBase)) - before,
+      () => load(`${all.base}/v1/ingest/messages`, auth, batchedBodies('b-')),
+      async () => (await storedMetric(all.base)) - before,
     );
+    await all.stop();
+
+    // Ours as the chart deploys it (worker.enabled: true): an api process and a worker process.
+    const api = await startApp('api', env, 'bench-split');
+    const worker = await startApp('worker', env, 'bench-split');
+    stops.push(api.stop, worker.stop);
+    await warmUp(
+      () => load(`${api.base}/v1/ingest/messages`, auth, warmBatched('ws-')),
+      () => storedMetric(worker.base),
+      WARM,
+    );
+    before = await storedMetric(worker.base);
+    const oursSplit = await run(
+      `ours (api + worker), ${PER_REQUEST} messages/request`,
+      doc,
+      'bench-split',
+      'b-',
+      () => load(`${api.base}/v1/ingest/messages`, auth, batchedBodies('b-')),
+      async () => (await storedMetric(worker.base)) - before,
+    );
+
     const round = (n: number) => Math.round(n * 10) / 10;
-    const [base, one, ours50] = [baseline.rate, oursSingle.rate, oursBatched.rate];
+    const base = baseline.rate;
     console.log(
       JSON.stringify({
         bench: 'ingest',
-        ours: round(ours50),
+        ours: round(oursSplit.rate),
         baseline: round(base),
         unit: 'messages/s',
-        ratio: round(ours50 / base),
+        ratio: round(oursSplit.rate / base),
         target: 10,
-        ours_accept_only: round(oursBatched.acceptRate),
-        ours_one_per_request: round(one),
-        ratio_one_per_request: round(one / base),
+        ours_all_in_one: round(oursAll.rate),
+        ratio_all_in_one: round(oursAll.rate / base),
+        ours_accept_only: round(oursSplit.acceptRate),
+        ours_one_per_request: round(oursSingle.rate),
+        ratio_one_per_request: round(oursSingle.rate / base),
         messages: MESSAGES,
         concurrency: CONCURRENCY,
       }),
     );
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    await Promise.all(stops.map((stop) => stop()));
     doc.destroy();
     await stack.stop();
   }
@@ -252,7 +375,10 @@ async function main(): Promise<void> {
 async function waitReady(url: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
