@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { auth, bootApp } from './support/app';
-import { status, submit, uniqueQueue, waitTask } from './support/tasks';
+import { status, submit, submitBatch, uniqueQueue, waitTask } from './support/tasks';
 
 jest.setTimeout(45_000);
 
@@ -77,7 +77,7 @@ describe('tasks: worker crashes, graceful shutdown, Redis outage', () => {
     expect(await exited(second)).toBe(0);
   });
 
-  it('Redis down: submission answers 503 within about a second, and works again once Redis is back', async () => {
+  it('Redis down: submission (single and batch) answers 503 within about a second, and works again once Redis is back', async () => {
     await redis.stop();
     for (const body of [{ type: 'echo', payload: 1 }, { type: 'echo', id: 'with-id', payload: 1 }]) {
       const t0 = Date.now();
@@ -86,6 +86,11 @@ describe('tasks: worker crashes, graceful shutdown, Redis outage', () => {
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ statusCode: 503, message: expect.stringMatching(/Redis/) });
     }
+    const b0 = Date.now();
+    const batch = await submitBatch(api, { tasks: [{ type: 'echo', payload: 1 }, { type: 'echo', id: 'batch-with-id', payload: 2 }] });
+    expect(Date.now() - b0).toBeLessThan(1500);
+    expect(batch.statusCode).toBe(503);
+    expect(batch.json()).toMatchObject({ statusCode: 503, message: expect.stringMatching(/Redis/) });
     const t0 = Date.now();
     expect((await api.inject({ method: 'GET', url: '/v1/tasks', headers: auth })).statusCode).toBe(503);
     expect((await api.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
@@ -98,5 +103,6 @@ describe('tasks: worker crashes, graceful shutdown, Redis outage', () => {
       if (code !== 202) await new Promise((r) => setTimeout(r, 100));
     }
     expect(code).toBe(202);
+    expect((await submitBatch(api, { tasks: [{ type: 'echo', payload: 3 }] })).statusCode).toBe(202);
   });
 });

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { validationFailed } from '../common/errors/validation';
 import type { TaskHandler } from './handlers/task-handler';
 
 /** Handlers by type name, built from the providers listed in handlers/index.ts. */
@@ -25,7 +26,6 @@ export class TaskRegistry {
   get(type: string): TaskHandler {
     const handler = this.byType.get(type);
     if (handler) return handler;
-    const message = `type must be one of: ${this.types.join(', ')}`;
-    throw new BadRequestException({ message: `Validation failed: type (${message})`, errors: [{ field: 'type', messages: [message] }] });
+    throw validationFailed([{ field: 'type', messages: [`type must be one of: ${this.types.join(', ')}`] }]);
   }
 }

@@ -9,6 +9,10 @@ export const MIN_PRIORITY = 1;
 export const MAX_PRIORITY = 10;
 export const DEFAULT_PRIORITY = 5;
 export const MAX_DELAY_MS = 30 * 24 * 3600 * 1000;
+export const MAX_ATTEMPTS_LIMIT = 100;
+
+/** Tasks one `POST /v1/tasks/batch` may submit. */
+export const MAX_BATCH = 100;
 
 /** BullMQ rejects all-digit custom ids and `:`; UUIDs and slugs pass. */
 export const TASK_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9_.-]{1,128}$/;

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -15,6 +16,9 @@ import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { TaskIdParams } from './dto/task-id.params';
 import { TaskDto, TaskPageDto, TaskTypesDto } from './dto/task.dto';
+import { CreateTaskBatchDto, TaskBatchDto } from './dto/task-batch.dto';
+import { TaskBatchPipe, type TaskBatchInput } from './task-batch.pipe';
+import { MAX_BATCH } from './task.types';
 import { TasksService } from './tasks.service';
 
 @ApiTags('tasks')
@@ -39,6 +43,30 @@ export class TasksController {
     const { task, created } = await this.tasks.submit(body);
     void reply.status(created ? 202 : 200).header('location', `/v1/tasks/${encodeURIComponent(task.id)}`);
     return task;
+  }
+
+  @Post('batch')
+  @ApiOperation({
+    summary: `Submit 1 to ${MAX_BATCH} tasks in one request`,
+    description:
+      'Each item is a POST /v1/tasks body and is validated the same way before anything is queued; errors name the item (`tasks.3.payload.ms`). ' +
+      'All or nothing: if any item is invalid, repeats a client `id` of the batch, or has a client `id` already used with a different body, ' +
+      'the answer is 400 or 409 and no task is queued; otherwise the new tasks are queued in one Redis transaction. ' +
+      'An item whose client `id` exists with the same body answers that task with `created: false`, so replaying a whole batch is safe. ' +
+      'The body must also fit within BODY_LIMIT_BYTES (1 MiB by default). Each created task counts in tasks_submitted_total.',
+  })
+  @ApiBody({ type: CreateTaskBatchDto })
+  @ApiAcceptedResponse({ type: TaskBatchDto, description: 'At least one task was created; `items` follow the request order' })
+  @ApiOkResponse({ type: TaskBatchDto, description: 'Every task already existed with the same body (a replay)' })
+  @ApiConflictResponse({
+    description:
+      'Client ids already used with a different body, named in the message and `ids`: nothing was queued. ' +
+      'Rarely, a concurrent request takes an id between the check and the insert: then the message says the other tasks were queued.',
+  })
+  async createBatch(@Body(TaskBatchPipe) body: TaskBatchInput, @Res({ passthrough: true }) reply: FastifyReply): Promise<TaskBatchDto> {
+    const items = await this.tasks.submitBatch(body.tasks);
+    void reply.status(items.some((i) => i.created) ? 202 : 200);
+    return { items };
   }
 
   @Get()

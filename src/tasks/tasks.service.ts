@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
-import type { Job, JobsOptions, Queue } from 'bullmq';
+import { BadRequestException, ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
+import type { FlowProducer, Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DependencyUnavailableException } from '../common/errors/error-body';
+import { DependencyUnavailableException, type FieldError } from '../common/errors/error-body';
+import { validationFailed } from '../common/errors/validation';
 import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../config';
 import { BULLMQ_PRODUCER, isRedisUnavailable, waitReady } from '../infra/redis';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
@@ -34,7 +35,29 @@ interface Fingerprint {
 /** The payload as Redis will hold it (JSON: undefined fields dropped), so comparisons are like for like. */
 const asStored = (v: unknown): unknown => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
 
+/** A task ready to queue: its id (the client's, or a fresh UUID) and what is stored. */
+interface Prepared {
+  id: string;
+  clientId: boolean;
+  fp: Fingerprint;
+}
+
+export interface Submitted {
+  task: Task;
+  created: boolean;
+}
+
 const unavailable = () => new DependencyUnavailableException('Redis');
+
+const conflict = (ids: string[], outcome: string) =>
+  new ConflictException({ message: `Tasks already exist with a different body: ${ids.join(', ')}; ${outcome}`, ids });
+
+/** The fields a 400 names, moved under `prefix` (a batch item). */
+function fieldsUnder(e: BadRequestException, prefix: string): FieldError[] {
+  const res = e.getResponse() as { message?: unknown; errors?: FieldError[] };
+  if (!res.errors) return [{ field: prefix, messages: [String(res.message ?? e.message)] }];
+  return res.errors.map((f) => ({ field: `${prefix}.${f.field}`, messages: f.messages }));
+}
 
 /**
  * Tasks on BullMQ: the job is the record. Every Redis call fails fast with 503 when Redis is
@@ -46,6 +69,7 @@ export class TasksService {
 
   constructor(
     @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
+    @InjectFlowProducer(TASKS_QUEUE) private readonly flows: FlowProducer,
     @Inject(BULLMQ_PRODUCER) private readonly producer: Redis,
     @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
     @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
@@ -63,33 +87,51 @@ export class TasksService {
   }
 
   /** Creates a task; with a client id, the same body again returns the existing task (created: false). */
-  async submit(input: SubmitTask): Promise<{ task: Task; created: boolean }> {
-    const handler = this.registry.get(input.type);
-    const fp: Fingerprint = {
-      type: input.type,
-      payload: asStored(handler.parse(input.payload)),
-      priority: input.priority ?? DEFAULT_PRIORITY,
-      delayMs: input.delayMs ?? 0,
-      maxAttempts: input.maxAttempts ?? this.cfg.maxAttempts,
-    };
-    const id = input.id ?? randomUUID();
+  async submit(input: SubmitTask): Promise<Submitted> {
+    const item = this.prepare(input);
     return this.redisOp(async () => {
-      if (input.id) {
-        const existing = await this.queue.getJob(id);
-        if (existing) return { task: await this.view(this.sameOrConflict(existing, fp)), created: false };
+      if (item.clientId) {
+        const existing = await this.queue.getJob(item.id);
+        if (existing) return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
       }
-      const added = await this.queue.add(fp.type, fp.payload, this.jobOptions(id, fp));
-      if (!input.id) {
-        // A fresh UUID cannot collide: the job as added is the record, no read-back needed.
-        this.metrics.submitted.inc({ type: fp.type });
-        return { task: toTask(added, fp.delayMs ? 'delayed' : 'queued'), created: true };
+      const added = await this.queue.add(item.fp.type, item.fp.payload, this.jobOptions(item.id, item.fp));
+      if (item.clientId) {
+        // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
+        const stored = await this.queue.getJob(item.id);
+        if (!stored) throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
+        this.sameOrConflict(stored, item.fp);
+        this.metrics.submitted.inc({ type: item.fp.type });
+        return { task: await this.view(stored), created: true };
       }
-      // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
-      const stored = await this.queue.getJob(id);
-      if (!stored) throw new NotFoundException(`Task ${id} was removed right after it was created`);
-      this.sameOrConflict(stored, fp);
-      this.metrics.submitted.inc({ type: fp.type });
-      return { task: await this.view(stored), created: true };
+      return this.created(item, added); // a fresh UUID cannot collide: the job as added is the record
+    });
+  }
+
+  /**
+   * Creates up to MAX_BATCH tasks, all or nothing: every item is validated and every client id
+   * looked up before anything is queued, then the new ones go in one MULTI (FlowProducer.addBulk;
+   * Queue.addBulk sends a plain pipeline in BullMQ 6, which is not atomic). Answers in request order.
+   */
+  async submitBatch(inputs: SubmitTask[]): Promise<Submitted[]> {
+    const items = this.prepareBatch(inputs);
+    return this.redisOp(async () => {
+      // One round trip: the producer connection pipelines these automatically.
+      const existing = await Promise.all(items.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)));
+      const clash = items.filter((it, i) => existing[i] && !this.sameBody(existing[i], it.fp)).map((it) => it.id);
+      if (clash.length) throw conflict(clash, 'nothing was queued');
+      const fresh = items.filter((_, i) => !existing[i]);
+      const added = fresh.length ? await this.addAtomically(fresh) : [];
+      // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
+      const stored = await Promise.all(fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)));
+      const lost = new Set(fresh.filter((it, i) => stored[i] && !this.sameBody(stored[i], it.fp)));
+      const created = new Map(fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])));
+      if (lost.size) throw conflict([...lost].map((it) => it.id), 'the other tasks of this batch were queued');
+      return Promise.all(
+        items.map(async (it, i) => {
+          const job = existing[i];
+          return job ? { task: await this.view(job), created: false } : (created.get(it) as Submitted);
+        }),
+      );
     });
   }
 
@@ -133,6 +175,58 @@ export class TasksService {
     });
   }
 
+  /** Validates an item (type, then the handler's payload rules) into what is stored and compared. */
+  private prepare(input: SubmitTask): Prepared {
+    const handler = this.registry.get(input.type);
+    return {
+      id: input.id ?? randomUUID(),
+      clientId: Boolean(input.id),
+      fp: {
+        type: input.type,
+        payload: asStored(handler.parse(input.payload)),
+        priority: input.priority ?? DEFAULT_PRIORITY,
+        delayMs: input.delayMs ?? 0,
+        maxAttempts: input.maxAttempts ?? this.cfg.maxAttempts,
+      },
+    };
+  }
+
+  /** Every item prepared, or one 400 naming each bad field as `tasks.<index>.<field>`. */
+  private prepareBatch(inputs: SubmitTask[]): Prepared[] {
+    const fields: FieldError[] = [];
+    const firstUse = new Map<string, number>();
+    const items = inputs.map((input, i) => {
+      if (input.id) {
+        const first = firstUse.get(input.id);
+        if (first === undefined) firstUse.set(input.id, i);
+        else fields.push({ field: `tasks.${i}.id`, messages: [`id ${input.id} is already used by tasks.${first}`] });
+      }
+      try {
+        return this.prepare(input);
+      } catch (e) {
+        if (!(e instanceof BadRequestException)) throw e;
+        fields.push(...fieldsUnder(e, `tasks.${i}`));
+        return undefined;
+      }
+    });
+    if (fields.length) throw validationFailed(fields);
+    return items as Prepared[];
+  }
+
+  /** One MULTI: either every job is stored or none is. */
+  private async addAtomically(items: Prepared[]): Promise<Job[]> {
+    const trees = await this.flows.addBulk(
+      items.map(({ id, fp }) => ({ name: fp.type, queueName: this.queue.name, data: fp.payload, opts: this.jobOptions(id, fp) })),
+    );
+    if (!trees) throw unavailable(); // the flow producer is closing (shutdown)
+    return trees.map((t) => t.job);
+  }
+
+  private created(item: Prepared, job: Job): Submitted {
+    this.metrics.submitted.inc({ type: item.fp.type });
+    return { task: toTask(job, item.fp.delayMs ? 'delayed' : 'queued'), created: true };
+  }
+
   private jobOptions(id: string, fp: Fingerprint): JobsOptions {
     return {
       jobId: id,
@@ -145,7 +239,7 @@ export class TasksService {
     };
   }
 
-  private sameOrConflict(job: Job, fp: Fingerprint): Job {
+  private sameBody(job: Job, fp: Fingerprint): boolean {
     const stored: Fingerprint = {
       type: job.name,
       payload: job.data ?? null,
@@ -153,9 +247,11 @@ export class TasksService {
       delayMs: job.opts.delay ?? 0,
       maxAttempts: job.opts.attempts ?? 1,
     };
-    if (!isDeepStrictEqual(stored, { ...fp, payload: fp.payload ?? null })) {
-      throw new ConflictException(`Task ${job.id} already exists with a different body`);
-    }
+    return isDeepStrictEqual(stored, { ...fp, payload: fp.payload ?? null });
+  }
+
+  private sameOrConflict(job: Job, fp: Fingerprint): Job {
+    if (!this.sameBody(job, fp)) throw new ConflictException(`Task ${job.id} already exists with a different body`);
     return job;
   }
 

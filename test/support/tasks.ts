@@ -33,3 +33,7 @@ export async function waitTask(
 }
 
 export const status = (s: string) => (t: { status: string }) => t.status === s;
+
+export async function submitBatch(app: NestFastifyApplication, body: unknown) {
+  return app.inject({ method: 'POST', url: '/v1/tasks/batch', headers: auth, payload: body as Record<string, unknown> });
+}

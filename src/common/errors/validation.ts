@@ -10,6 +10,14 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+/** A 400 in the common shape: the message and `errors` name each invalid field. */
+export function validationFailed(fields: FieldError[]): BadRequestException {
+  return new BadRequestException({
+    message: `Validation failed: ${fields.map((f) => `${f.field} (${f.messages.join(', ')})`).join('; ')}`,
+    errors: fields,
+  });
+}
+
 /** Also refuses a body that is JSON but not an object (`null`, an array, a number) for a DTO. */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -28,11 +36,5 @@ export const validationPipe = () =>
     forbidNonWhitelisted: true,
     transform: true,
     stopAtFirstError: false,
-    exceptionFactory: (errors) => {
-      const fields = flattenValidationErrors(errors);
-      return new BadRequestException({
-        message: `Validation failed: ${fields.map((f) => `${f.field} (${f.messages.join(', ')})`).join('; ')}`,
-        errors: fields,
-      });
-    },
+    exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
   });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { DEFAULT_PRIORITY, MAX_DELAY_MS, MAX_PRIORITY, MIN_PRIORITY, TASK_ID_PATTERN, TASK_ID_RULE } from '../task.types';
+import { DEFAULT_PRIORITY, MAX_ATTEMPTS_LIMIT, MAX_DELAY_MS, MAX_PRIORITY, MIN_PRIORITY, TASK_ID_PATTERN, TASK_ID_RULE } from '../task.types';
 
 export class CreateTaskDto {
   @ApiProperty({ description: 'Task type (a registered handler): echo, sleep, counter.increment, ...', example: 'echo' })
@@ -42,10 +42,10 @@ export class CreateTaskDto {
   @Max(MAX_DELAY_MS)
   delayMs?: number;
 
-  @ApiPropertyOptional({ description: 'Runs before the task is failed (retries back off exponentially). Default TASKS_MAX_ATTEMPTS.', minimum: 1, maximum: 100 })
+  @ApiPropertyOptional({ description: 'Runs before the task is failed (retries back off exponentially). Default TASKS_MAX_ATTEMPTS.', minimum: 1, maximum: MAX_ATTEMPTS_LIMIT })
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(MAX_ATTEMPTS_LIMIT)
   maxAttempts?: number;
 }

@@ -1,7 +1,7 @@
-import { BadRequestException } from '@nestjs/common';
+import type { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { flattenValidationErrors } from '../../common/errors/validation';
+import { flattenValidationErrors, validationFailed } from '../../common/errors/validation';
 
 /** What a handler sees of the job it runs. */
 export interface TaskContext {
@@ -21,10 +21,7 @@ export interface TaskHandler<P = unknown> {
 }
 
 export function payloadError(field: string, message: string): BadRequestException {
-  return new BadRequestException({
-    message: `Validation failed: ${field} (${message})`,
-    errors: [{ field, messages: [message] }],
-  });
+  return validationFailed([{ field, messages: [message] }]);
 }
 
 /** Validates an object payload against a class-validator class, like the global pipe does for bodies. */
@@ -34,12 +31,6 @@ export function parsePayload<T extends object>(cls: new () => T, payload: unknow
   }
   const value = plainToInstance(cls, payload, { exposeDefaultValues: true });
   const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length) {
-    const fields = flattenValidationErrors(errors, 'payload');
-    throw new BadRequestException({
-      message: `Validation failed: ${fields.map((f) => `${f.field} (${f.messages.join(', ')})`).join('; ')}`,
-      errors: fields,
-    });
-  }
+  if (errors.length) throw validationFailed(flattenValidationErrors(errors, 'payload'));
   return { ...value };
 }
