@@ -227,9 +227,7 @@ async function startApp(role: string, env: Record<string, string>, table: string
 }
 
 async function main(): Promise<void> {
-  // The emulators stand in for AWS services: each runs in a process of its own, not on the load
-  // generator's JavaScript thread.
-  const stack = await startStack({ emulatorProcesses: true });
+  const stack = await startStack();
   const stops: Array<() => Promise<void>> = [];
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region, credentials, endpoint: stack.env.AWS_ENDPOINT_URL_DYNAMODB }),

@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { startDynamo, startEmulatorProcess, startSqs, type Emulator } from './aws.ts';
+import { startDynamo, startSqs, type Emulator } from './aws.ts';
 import { startRedis, type RedisProcess } from './redis.ts';
 
-export {
-  startRedis,
-  findRedisServer,
-  REDIS_MISSING,
-  waitForPort,
-  type RedisProcess,
-} from './redis.ts';
-export { startSqs, startDynamo, startEmulatorProcess, type Emulator } from './aws.ts';
+export { startRedis, findRedisServer, REDIS_MISSING, waitForPort, type RedisProcess } from './redis.ts';
+export { startSqs, startDynamo, type Emulator } from './aws.ts';
 export { freePort } from './ports.ts';
 
 export interface Stack {
@@ -28,12 +22,8 @@ export const newDevKey = () => `dev-${randomBytes(18).toString('base64url')}`;
  * `npm run local` and Jest use it. The app itself creates the ingest queue, dead-letter queue and
  * table at start (INGEST_AUTO_PROVISION=true), so there is one provisioning implementation.
  */
-export async function startStack(opts: { emulatorProcesses?: boolean } = {}): Promise<Stack> {
-  const [redis, sqs, dynamo] = await Promise.all([
-    startRedis(),
-    opts.emulatorProcesses ? startEmulatorProcess('sqs') : startSqs(),
-    opts.emulatorProcesses ? startEmulatorProcess('dynamo') : startDynamo(),
-  ]);
+export async function startStack(): Promise<Stack> {
+  const [redis, sqs, dynamo] = await Promise.all([startRedis(), startSqs(), startDynamo()]);
   const env = {
     REDIS_URL: redis.url,
     AWS_REGION: 'us-east-1',

@@ -1,4 +1,4 @@
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { Consumer } from 'sqs-consumer';
 import { ingestConfig, type IngestConfig } from '../config';
@@ -59,7 +59,9 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
       waitTimeSeconds: this.cfg.waitTimeSeconds,
       visibilityTimeout: this.cfg.visibilityTimeoutSeconds,
       heartbeatInterval: this.cfg.heartbeatSeconds,
-      attributeNames: ['All'],
+      // Both spellings: SQS reads the new one, emulators (and older endpoints) only the deprecated
+      // one, whose SDK type wrongly lists queue attributes. Only the receive count is parsed.
+      attributeNames: ['ApproximateReceiveCount' as QueueAttributeName],
       messageSystemAttributeNames: ['ApproximateReceiveCount'],
       shouldDeleteMessages: false,
       strictReturn: true,
