@@ -100,7 +100,10 @@ describe('Dockerfile', () => {
       '!tsconfig.json',
       '!tsconfig.build.json',
       '!src/**',
+      '!scripts/bundle.ts',
     ]);
+    // The build stage runs the bundler script (npm run build): the context must hold it.
+    expect(text).toMatch(/^COPY scripts\/bundle\.ts \.\/scripts\/$/m);
   });
 });
 
