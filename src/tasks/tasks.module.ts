@@ -52,17 +52,6 @@ export class TasksModule {
             prefix: bullPrefix(redis),
           }),
         }),
-        // Batches go in as one MULTI through a flow producer on the same (shared) connection.
-        BullModule.registerFlowProducerAsync({
-          name: TASKS_QUEUE,
-          imports: [BullMqConnectionModule],
-          inject: [redisConfig.KEY, BULLMQ_PRODUCER],
-          useFactory: (redis: RedisConfig, producer: unknown) => ({
-            connection: producer as never,
-            prefix: bullPrefix(redis),
-            forceDisconnectOnShutdown: false, // the connection is BullMqConnectionModule's to close
-          }),
-        }),
       ],
       providers,
       controllers: servesApi ? [TasksController] : [],
