@@ -86,8 +86,11 @@ export class IngestRepository {
       storedAt,
       receiveCount,
     }));
-    for (let i = 0; i < items.length; i += WRITE_MAX) {
-      const part = await this.writeBatch(items.slice(i, i + WRITE_MAX));
+    // In parallel: a write that fails transiently fails the whole store (retried by the caller),
+    // and rewriting what the others stored meanwhile is a harmless upsert.
+    const parts: Array<Promise<{ stored: string[]; failed: string[] }>> = [];
+    for (let i = 0; i < items.length; i += WRITE_MAX) parts.push(this.writeBatch(items.slice(i, i + WRITE_MAX)));
+    for (const part of await Promise.all(parts)) {
       result.stored.push(...part.stored);
       result.failed.push(...part.failed);
     }
