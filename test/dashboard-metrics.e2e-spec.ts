@@ -146,8 +146,29 @@ describe('dashboards and alerts read only metrics the app exports', () => {
         .map(([name, where]) => `${name} (used by ${[...new Set(where)].join(', ')})`);
       expect(missing).toEqual([]);
     });
+
+    it('answers only the named families with ?name=, and 400 for an unknown one', async () => {
+      await json('POST', '/v1/counters/metrics-filter/increment', { by: 1 });
+      const one = await inject({ method: 'GET', url: '/metrics?name=counter_operations_total' });
+      expect(one.statusCode).toBe(200);
+      expect(one.headers['content-type']).toMatch(/^text\/plain/);
+      expect(new Set([...exposedSamples(one.body)].map(family))).toEqual(new Set(['counter_operations_total']));
+      const two = await inject({
+        method: 'GET',
+        url: '/metrics?name=counter_operations_total&name=process_cpu_user_seconds_total',
+      });
+      expect(new Set([...exposedSamples(two.body)].map(family))).toEqual(
+        new Set(['counter_operations_total', 'process_cpu_user_seconds_total']),
+      );
+      const bad = await inject({ method: 'GET', url: '/metrics?name=no_such_metric' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toMatch(/no_such_metric/);
+    });
   });
 });
+
+/** A sample name's family: histogram and summary series carry a suffix. */
+const family = (sample: string) => sample.replace(/_(bucket|sum|count)$/, '');
 
 /** Just enough of the Kubernetes API for list calls: empty lists, a version, Status 404 otherwise. */
 async function fakeKubernetes(): Promise<Server> {
