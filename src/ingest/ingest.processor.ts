@@ -64,23 +64,23 @@ export class IngestProcessor {
     const released = valid.filter((v) => v.envelopes.some((e) => refused.has(e.id)));
     const toDelete = deleted.map((v) => v.m);
     const toRelease = [...poison, ...released.map((v) => v.m)];
-    this.countStages(result.stored, deleted, released, poison.length);
+    this.countStages(result.stored.length, done, valid, released, poison.length);
     if (toRelease.length) this.logger.warn(`${poison.length} poison and ${released.length} refused messages left for the DLQ`);
     this.background(Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer));
     return toDelete;
   }
 
   /**
-   * Counts ingest messages (envelopes), not SQS messages. Duplicates: every envelope of a deleted
-   * message beyond the one copy of each id written now (redeliveries, resent ids, older
-   * acceptances). Failed: every envelope of a released message, and each poison message.
+   * Counts ingest messages (envelopes), not SQS messages, each by what storage did with it: one
+   * copy of each id written now is stored, every other copy of a stored or already stored id is a
+   * duplicate (redeliveries, resent ids, older acceptances, pack-mates of a refused one coming
+   * back). Failed: every envelope of a released message, and each poison message.
    */
-  private countStages(stored: string[], deleted: Received[], released: Received[], poison: number): void {
-    const envelopes = (r: Received[]) => r.reduce((n, v) => n + v.envelopes.length, 0);
-    const deletedIds = new Set(deleted.flatMap((v) => v.envelopes.map((e) => e.id)));
-    this.metrics.count('stored', stored.length);
-    this.metrics.count('duplicate', envelopes(deleted) - stored.filter((id) => deletedIds.has(id)).length);
-    this.metrics.count('failed', envelopes(released) + poison);
+  private countStages(stored: number, done: Set<string>, valid: Received[], released: Received[], poison: number): void {
+    const copies = valid.reduce((n, v) => n + v.envelopes.filter((e) => done.has(e.id)).length, 0);
+    this.metrics.count('stored', stored);
+    this.metrics.count('duplicate', copies - stored);
+    this.metrics.count('failed', released.reduce((n, v) => n + v.envelopes.length, 0) + poison);
   }
 
   /** Resolves when every background delete and release has finished. */

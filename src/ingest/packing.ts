@@ -18,7 +18,9 @@ export function packMessages(messages: Serialized[], maxMessages: number, maxByt
   let group: Serialized[] = [];
   let bytes = 0;
   const flush = () => {
-    if (group.length) out.push({ ids: group.map((m) => m.id), body: group.length === 1 ? group[0].body : packOfBodies(group.map((m) => m.body)) });
+    if (!group.length) return;
+    const body = group.length === 1 ? group[0].body : packOfBodies(group.map((m) => m.body));
+    out.push({ ids: group.map((m) => m.id), body });
     group = [];
   };
   for (const m of messages) {
