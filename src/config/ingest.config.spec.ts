@@ -12,13 +12,18 @@ describe('ingestConfig', () => {
   });
 
   it('has defaults for every number', () => {
-    expect(ingestConfig()).toMatchObject({ consumers: 8, receiveBatch: 10, maxMessageBytes: 262144, autoProvision: false });
+    expect(ingestConfig()).toMatchObject({ consumers: 8, receiveBatch: 10, maxMessageBytes: 262144, packMaxMessages: 100, autoProvision: false });
   });
 
   it('refuses a heartbeat that is not shorter than the visibility timeout, naming the variable', () => {
     Object.assign(process.env, { INGEST_VISIBILITY_TIMEOUT_SECONDS: '10', INGEST_HEARTBEAT_SECONDS: '10' });
     expect(() => ingestConfig()).toThrow(ConfigError);
     expect(() => ingestConfig()).toThrow(/INGEST_HEARTBEAT_SECONDS/);
+  });
+
+  it.each(['0', '101'])('refuses INGEST_PACK_MAX_MESSAGES=%s', (value) => {
+    process.env.INGEST_PACK_MAX_MESSAGES = value;
+    expect(() => ingestConfig()).toThrow(/INGEST_PACK_MAX_MESSAGES/);
   });
 
   it('refuses a receive batch above SQS’s 10', () => {

@@ -17,6 +17,8 @@ export class IngestEnv {
   @IsInt() @Min(1) @Max(1000) INGEST_MAX_RECEIVE_COUNT = 5;
 
   @IsInt() @Min(1024) @Max(1024 * 1024) INGEST_MAX_MESSAGE_BYTES = 256 * 1024;
+  /** Ingest messages per SQS message (a pack): SQS costs CPU and money per request. 1 = no packing. */
+  @IsInt() @Min(1) @Max(100) INGEST_PACK_MAX_MESSAGES = 100;
   /** SQS's limit on one SendMessageBatch (256 KiB classic; raise to 1 MiB where the queue allows it). */
   @IsInt() @Min(1024) @Max(1024 * 1024) INGEST_SEND_BATCH_BYTES = 256 * 1024;
   @IsInt() @Min(1) @Max(10) INGEST_SEND_ATTEMPTS = 3;
@@ -45,6 +47,7 @@ export const ingestConfig = registerAs('ingest', () => {
     tableName: e.INGEST_TABLE_NAME,
     maxReceiveCount: e.INGEST_MAX_RECEIVE_COUNT,
     maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES,
+    packMaxMessages: e.INGEST_PACK_MAX_MESSAGES,
     sendBatchBytes: e.INGEST_SEND_BATCH_BYTES,
     sendAttempts: e.INGEST_SEND_ATTEMPTS,
     sendDeadlineMs: e.INGEST_SEND_DEADLINE_MS,

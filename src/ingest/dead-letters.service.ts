@@ -11,7 +11,7 @@ import {
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SQS } from '../infra/aws';
 import { isTransient, orUnavailable } from './aws-errors';
-import { parseEnvelope } from './envelope';
+import { parseMessages } from './envelope';
 import { IngestQueues } from './ingest.queues';
 import type { DeadLetterDto, RedriveResponseDto } from './dto/responses.dto';
 
@@ -98,10 +98,7 @@ export class DeadLettersService {
         );
       }
       count += moved.length;
-      moved.forEach((m) => {
-        const id = parseEnvelope(m.Body)?.id;
-        if (id) ids.push(id);
-      });
+      moved.forEach((m) => ids.push(...idsOf(m.Body)));
       if (moved.length < batch.length) break;
     }
     return { method: 'manual', count, ids };
@@ -138,12 +135,17 @@ export class DeadLettersService {
   }
 }
 
+/** Our ids in an SQS body: all of a pack's, none for poison. */
+const idsOf = (body: string | undefined): string[] => parseMessages(body)?.map((e) => e.id) ?? [];
+
 function toDeadLetter(m: Message): DeadLetterDto {
   const body = m.Body ?? '';
   const sent = Number(m.Attributes?.SentTimestamp);
+  const ids = idsOf(body);
   return {
     messageId: m.MessageId!,
-    id: parseEnvelope(body)?.id,
+    id: ids[0],
+    ids,
     body: body.slice(0, PREVIEW_CHARS),
     bodyBytes: Buffer.byteLength(body),
     receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),

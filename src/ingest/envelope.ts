@@ -15,15 +15,47 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 export const serializeEnvelope = (e: Envelope): string => JSON.stringify(e);
 
-/** The envelope in an SQS body, or undefined when the body is not one (a poison message). */
-export function parseEnvelope(body: string | undefined): Envelope | undefined {
+/**
+ * A pack: several envelopes in one SQS message, because SQS costs CPU and money per request, not
+ * per byte. Built from already serialized envelopes so the API serializes each message once.
+ */
+export const PACK_VERSION = 1;
+const PACK_HEAD = `{"v":${PACK_VERSION},"messages":[`;
+const PACK_TAIL = ']}';
+/** Bytes a pack adds around its envelopes (commas between them aside). */
+export const PACK_OVERHEAD = Buffer.byteLength(PACK_HEAD + PACK_TAIL);
+
+export const packOfBodies = (bodies: string[]): string => PACK_HEAD + bodies.join(',') + PACK_TAIL;
+
+export const serializePack = (envelopes: Envelope[]): string => packOfBodies(envelopes.map(serializeEnvelope));
+
+/**
+ * The envelopes of any SQS body: a pack's, or the one of a single-envelope body (older messages,
+ * redriven dead letters). Undefined (poison) when the body is neither, or when any envelope of a
+ * pack is invalid: the whole message then goes to the DLQ as it is.
+ */
+export function parseMessages(body: string | undefined): Envelope[] | undefined {
+  const v = parseJson(body);
+  if (!isPlainObject(v)) return undefined;
+  if (!('v' in v)) {
+    const single = toEnvelope(v);
+    return single && [single];
+  }
+  if (v.v !== PACK_VERSION || !Array.isArray(v.messages) || !v.messages.length) return undefined;
+  const envelopes = v.messages.map(toEnvelope);
+  return envelopes.every((e) => e !== undefined) ? envelopes : undefined;
+}
+
+function parseJson(body: string | undefined): unknown {
   if (body === undefined) return undefined;
-  let v: unknown;
   try {
-    v = JSON.parse(body);
+    return JSON.parse(body);
   } catch {
     return undefined;
   }
+}
+
+function toEnvelope(v: unknown): Envelope | undefined {
   if (!isPlainObject(v)) return undefined;
   const { id, source, payload, acceptedAt } = v;
   if (typeof id !== 'string' || !MESSAGE_ID.test(id)) return undefined;

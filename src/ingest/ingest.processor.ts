@@ -7,12 +7,18 @@ import {
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SQS } from '../infra/aws';
 import { isTransient } from './aws-errors';
-import { parseEnvelope, type Envelope } from './envelope';
+import { parseMessages, type Envelope } from './envelope';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestQueues } from './ingest.queues';
 import { IngestRepository, StorageBusyError, type StoreResult } from './ingest.repository';
 
 const BACKOFF_MAX_MS = 2000;
+
+/** An SQS message and the envelopes its body carries. */
+interface Received {
+  m: Message;
+  envelopes: Envelope[];
+}
 
 /**
  * One received batch: parse, store, then delete from SQS only what is stored (or was already).
@@ -42,25 +48,39 @@ export class IngestProcessor {
   /**
    * Returns the messages stored (or already stored): those are deleted from SQS in the background
    * while the consumer polls again, so the delete is off the critical path. drain() awaits them.
+   * An SQS message (a pack) is deleted only when every envelope in it is stored; one refused
+   * envelope releases it whole, and its stored pack-mates count as duplicates when it comes back.
    */
   async process(messages: Message[]): Promise<Message[]> {
     const endTimer = this.metrics.batchDuration.startTimer();
-    const parsed = messages.map((m) => ({ m, envelope: parseEnvelope(m.Body) }));
-    const valid = parsed.filter((p): p is { m: Message; envelope: Envelope } => p.envelope !== undefined);
-    const poison = parsed.filter((p) => p.envelope === undefined).map((p) => p.m);
+    const parsed = messages.map((m) => ({ m, envelopes: parseMessages(m.Body) }));
+    const valid = parsed.filter((p): p is Received => p.envelopes !== undefined);
+    const poison = parsed.filter((p) => p.envelopes === undefined).map((p) => p.m);
     const result = valid.length ? await this.storeWithRetry(valid) : { stored: [], duplicate: [], failed: [] };
     if (!result) return []; // shutting down: SQS redelivers them
     const done = new Set([...result.stored, ...result.duplicate]);
     const refused = new Set(result.failed);
-    const toDelete = valid.filter((v) => done.has(v.envelope.id)).map((v) => v.m);
-    const toRelease = [...poison, ...valid.filter((v) => refused.has(v.envelope.id)).map((v) => v.m)];
-    this.metrics.count('stored', result.stored.length);
-    // Every delivered copy beyond the stored ones: redeliveries, resent ids, older acceptances.
-    this.metrics.count('duplicate', toDelete.length - result.stored.length);
-    this.metrics.count('failed', toRelease.length);
-    if (toRelease.length) this.logger.warn(`${poison.length} poison and ${refused.size} refused messages left for the DLQ`);
+    const deleted = valid.filter((v) => v.envelopes.every((e) => done.has(e.id)));
+    const released = valid.filter((v) => v.envelopes.some((e) => refused.has(e.id)));
+    const toDelete = deleted.map((v) => v.m);
+    const toRelease = [...poison, ...released.map((v) => v.m)];
+    this.countStages(result.stored.length, done, valid, released, poison.length);
+    if (toRelease.length) this.logger.warn(`${poison.length} poison and ${released.length} refused messages left for the DLQ`);
     this.background(Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer));
     return toDelete;
+  }
+
+  /**
+   * Counts ingest messages (envelopes), not SQS messages, each by what storage did with it: one
+   * copy of each id written now is stored, every other copy of a stored or already stored id is a
+   * duplicate (redeliveries, resent ids, older acceptances, pack-mates of a refused one coming
+   * back). Failed: every envelope of a released message, and each poison message.
+   */
+  private countStages(stored: number, done: Set<string>, valid: Received[], released: Received[], poison: number): void {
+    const copies = valid.reduce((n, v) => n + v.envelopes.filter((e) => done.has(e.id)).length, 0);
+    this.metrics.count('stored', stored);
+    this.metrics.count('duplicate', copies - stored);
+    this.metrics.count('failed', released.reduce((n, v) => n + v.envelopes.length, 0) + poison);
   }
 
   /** Resolves when every background delete and release has finished. */
@@ -73,11 +93,11 @@ export class IngestProcessor {
     void work.finally(() => this.pending.delete(work)).catch(() => undefined);
   }
 
-  private async storeWithRetry(valid: Array<{ m: Message; envelope: Envelope }>): Promise<StoreResult | undefined> {
-    const inputs = valid.map(({ m, envelope }) => ({
-      envelope,
-      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
-    }));
+  private async storeWithRetry(valid: Received[]): Promise<StoreResult | undefined> {
+    const inputs = valid.flatMap(({ m, envelopes }) => {
+      const receiveCount = Number(m.Attributes?.ApproximateReceiveCount ?? 1);
+      return envelopes.map((envelope) => ({ envelope, receiveCount }));
+    });
     for (let attempt = 0; ; attempt++) {
       if (this.stop.signal.aborted) return undefined;
       try {

@@ -9,6 +9,7 @@ import { serializeEnvelope, type Envelope } from './envelope';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestQueues } from './ingest.queues';
 import { IngestRepository, type StoredMessage } from './ingest.repository';
+import { packMessages, type Serialized } from './packing';
 import { sendAll, type SendBatch } from './send-batches';
 
 export interface NewMessage {
@@ -31,13 +32,14 @@ export class IngestService {
   ) {}
 
   /**
-   * Queues every message or answers 503 listing which ids SQS confirmed and which it did not.
-   * Throws 400 naming the message when one is larger than INGEST_MAX_MESSAGE_BYTES.
+   * Queues every message, packed several to an SQS message, or answers 503 listing which ids SQS
+   * confirmed and which it did not. Throws 400 naming the message when one is larger than
+   * INGEST_MAX_MESSAGE_BYTES.
    */
   async accept(messages: NewMessage[]): Promise<Array<{ id: string; status: 'queued' }>> {
     this.assertEnabled();
     const acceptedAt = new Date().toISOString();
-    const outgoing = messages.map((m, i) => {
+    const serialized = messages.map((m, i): Serialized => {
       const envelope: Envelope = { id: m.id ?? randomUUID(), source: m.source, payload: m.payload, acceptedAt };
       const body = serializeEnvelope(envelope);
       const bytes = Buffer.byteLength(body);
@@ -48,8 +50,11 @@ export class IngestService {
           errors: [{ field: `messages.${i}`, messages: [msg] }],
         });
       }
-      return { id: envelope.id, body };
+      return { id: envelope.id, body, bytes };
     });
+    // A pack also fits in one SendMessageBatch on its own.
+    const packBytes = Math.min(this.cfg.maxMessageBytes, this.cfg.sendBatchBytes);
+    const outgoing = packMessages(serialized, this.cfg.packMaxMessages, packBytes);
     const { accepted, notAccepted } = await sendAll(outgoing, this.sendBatch, {
       maxEntries: SQS_MAX_BATCH_ENTRIES,
       maxBatchBytes: this.cfg.sendBatchBytes,

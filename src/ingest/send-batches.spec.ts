@@ -1,6 +1,6 @@
 import { chunk, sendAll, type BatchResult, type SendBatch } from './send-batches';
 
-const msgs = (n: number, size = 10) => Array.from({ length: n }, (_, i) => ({ id: `m${i}`, body: 'x'.repeat(size) }));
+const msgs = (n: number, size = 10) => Array.from({ length: n }, (_, i) => ({ ids: [`m${i}`], body: 'x'.repeat(size) }));
 const opts = { maxEntries: 10, maxBatchBytes: 1000, attempts: 3, deadlineMs: 1000 };
 const allOk: SendBatch = async (entries) => ({ successful: entries.map((e) => e.entryId), failed: [] });
 
@@ -15,7 +15,7 @@ describe('chunk', () => {
   });
 
   it('counts bytes, not characters', () => {
-    const wide = [{ id: 'a', body: 'é'.repeat(300) }, { id: 'b', body: 'é'.repeat(300) }];
+    const wide = [{ ids: ['a'], body: 'é'.repeat(300) }, { ids: ['b'], body: 'é'.repeat(300) }];
     expect(chunk(wide, 10, 1000).map((c) => c.length)).toEqual([1, 1]);
   });
 });
@@ -31,7 +31,7 @@ describe('sendAll', () => {
       return allOk(entries, new AbortController().signal);
     };
     const out = await sendAll(msgs(35), send, opts);
-    expect(out).toEqual({ accepted: msgs(35).map((m) => m.id), notAccepted: [] });
+    expect(out).toEqual({ accepted: msgs(35).flatMap((m) => m.ids), notAccepted: [] });
     expect(peak).toBe(4);
   });
 
@@ -66,6 +66,12 @@ describe('sendAll', () => {
     expect(out.notAccepted).toEqual(['m10', 'm11']);
     expect(out.accepted).toHaveLength(10);
     expect(n).toBe(1 + opts.attempts);
+  });
+
+  it('answers for every id an SQS message carries', async () => {
+    const packs = [{ ids: ['a', 'b'], body: 'x' }, { ids: ['c', 'd', 'e'], body: 'y' }, { ids: ['f'], body: 'z' }];
+    const send: SendBatch = async () => ({ successful: ['0', '2'], failed: [{ entryId: '1', senderFault: true }] });
+    expect(await sendAll(packs, send, opts)).toEqual({ accepted: ['a', 'b', 'f'], notAccepted: ['c', 'd', 'e'] });
   });
 
   it('stops at the deadline: a hanging SQS leaves everything not accepted', async () => {

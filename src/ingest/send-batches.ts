@@ -1,6 +1,6 @@
-/** One message ready to send: its id and its serialized body. */
+/** One SQS message ready to send: the ids of the ingest messages it carries and its body. */
 export interface Outgoing {
-  id: string;
+  ids: string[];
   body: string;
 }
 
@@ -48,9 +48,9 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Sends every message in parallel batches, retrying failed entries (and failed calls) until the
- * attempts or the deadline run out. Returns which ids SQS confirmed and which it did not: an id
- * in notAccepted may still have reached the queue (a lost answer), so a client retries it with the
- * same id and storage keeps one item.
+ * attempts or the deadline run out. Returns which ids SQS confirmed and which it did not (every id
+ * of an SQS message goes with it): an id in notAccepted may still have reached the queue (a lost
+ * answer), so a client retries it with the same id and storage keeps one item.
  */
 export async function sendAll(messages: Outgoing[], send: SendBatch, o: SendOptions): Promise<SendOutcome> {
   const indexed = messages.map((m, i) => ({ ...m, entryId: String(i) }));
@@ -74,6 +74,6 @@ export async function sendAll(messages: Outgoing[], send: SendBatch, o: SendOpti
   );
   const accepted: string[] = [];
   const notAccepted: string[] = [];
-  for (const m of indexed) (confirmed.has(m.entryId) ? accepted : notAccepted).push(m.id);
+  for (const m of indexed) (confirmed.has(m.entryId) ? accepted : notAccepted).push(...m.ids);
   return { accepted, notAccepted };
 }

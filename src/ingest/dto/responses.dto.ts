@@ -33,7 +33,12 @@ export class StoredMessageDto {
 
 export class DeadLetterDto {
   @ApiProperty({ description: 'SQS MessageId in the DLQ' }) messageId!: string;
-  @ApiPropertyOptional({ description: 'Our message id, when the body is an envelope' }) id?: string;
+  @ApiPropertyOptional({ description: 'The first of `ids` (kept for clients of single-message bodies)' }) id?: string;
+  @ApiProperty({
+    type: [String],
+    description: 'Our ids of every message in the body (one SQS message may carry a pack of them); empty when poison',
+  })
+  ids!: string[];
   @ApiProperty({ description: 'The raw body (first 4096 characters)' }) body!: string;
   @ApiProperty() bodyBytes!: number;
   @ApiProperty() receiveCount!: number;
@@ -48,7 +53,8 @@ export class DeadLettersDto {
 export class RedriveResponseDto {
   @ApiProperty({ enum: ['move-task', 'manual'] }) method!: 'move-task' | 'manual';
   @ApiPropertyOptional({ description: 'move-task: the SQS task handle' }) taskHandle?: string;
-  @ApiProperty({ description: 'Messages moved (manual) or being moved (move-task, approximate)' }) count!: number;
-  @ApiPropertyOptional({ type: [String], description: 'manual: our ids of the moved messages (when envelopes)' })
+  @ApiProperty({ description: 'SQS messages moved (manual) or being moved (move-task, approximate); one may carry several of ours' })
+  count!: number;
+  @ApiPropertyOptional({ type: [String], description: 'manual: our ids of every message in the moved SQS messages' })
   ids?: string[];
 }
