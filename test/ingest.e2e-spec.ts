@@ -99,11 +99,20 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
     ['an id too long', { messages: [{ payload: {}, id: 'x'.repeat(129) }] }, 'messages.0.id'],
     ['an unknown field', { messages: [{ payload: {}, extra: 1 }] }, 'messages.0.extra'],
     ['an oversized message', { messages: [{ payload: {} }, { payload: { blob: 'x'.repeat(256 * 1024) } }] }, 'messages.1'],
+    ['a number DynamoDB cannot hold', { messages: [{ payload: { order: { total: 1e200 } } }] }, 'messages.0.payload.order.total'],
+    ['a number too small for DynamoDB', { messages: [{ payload: {} }, { payload: { x: [1e-200] } }] }, 'messages.1.payload.x.0'],
+    ['a payload nested too deep', { messages: [{ payload: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }] }, 'messages.0.payload.' + Array.from({ length: 31 }, () => 'a').join('.')],
   ])('answers 400 naming the field for %s', async (_what, body, field) => {
     const res = await post(body);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('stores numbers beyond 2^53 and reads them back as JSON numbers', async () => {
+    const payload = { big: 1e20, huge: 1.5e125, small: 1e-129, exact: 2 ** 53 + 2 };
+    expect((await post({ messages: [{ id: 'big-numbers', payload }] })).statusCode).toBe(202);
+    expect((await stored('big-numbers'))?.json().payload).toEqual(payload);
   });
 
   it('answers 404 for an id not stored and 400 for a malformed id', async () => {

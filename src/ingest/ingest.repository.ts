@@ -97,30 +97,35 @@ export class IngestRepository {
     return result;
   }
 
+  /** The stored acceptedAt of each id that exists: BatchGetItem calls of GET_MAX keys, in parallel. */
   private async acceptedAtOf(ids: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    for (let i = 0; i < ids.length; i += GET_MAX) {
-      let keys: Array<Record<string, unknown>> | undefined = ids.slice(i, i + GET_MAX).map((id) => ({ id }));
-      for (let attempt = 0; keys?.length; attempt++) {
-        if (attempt >= this.cfg.writeAttempts) throw new StorageBusyError('BatchGetItem left keys unprocessed');
-        if (attempt > 0) await pause(50 * 2 ** attempt);
-        const out: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.cfg.tableName]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: '#id, acceptedAt',
-                ExpressionAttributeNames: { '#id': 'id' },
-              },
-            },
-          }),
-        );
-        for (const item of out.Responses?.[this.cfg.tableName] ?? []) found.set(item.id as string, item.acceptedAt as string);
-        keys = out.UnprocessedKeys?.[this.cfg.tableName]?.Keys;
-      }
-    }
+    const parts: Array<Promise<void>> = [];
+    for (let i = 0; i < ids.length; i += GET_MAX) parts.push(this.readAcceptedAt(ids.slice(i, i + GET_MAX), found));
+    await Promise.all(parts);
     return found;
+  }
+
+  private async readAcceptedAt(ids: string[], found: Map<string, string>): Promise<void> {
+    let keys: Array<Record<string, unknown>> | undefined = ids.map((id) => ({ id }));
+    for (let attempt = 0; keys?.length; attempt++) {
+      if (attempt >= this.cfg.writeAttempts) throw new StorageBusyError('BatchGetItem left keys unprocessed');
+      if (attempt > 0) await pause(50 * 2 ** attempt);
+      const out: BatchGetCommandOutput = await this.doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.cfg.tableName]: {
+              Keys: keys,
+              ConsistentRead: true,
+              ProjectionExpression: '#id, acceptedAt',
+              ExpressionAttributeNames: { '#id': 'id' },
+            },
+          },
+        }),
+      );
+      for (const item of out.Responses?.[this.cfg.tableName] ?? []) found.set(item.id as string, item.acceptedAt as string);
+      keys = out.UnprocessedKeys?.[this.cfg.tableName]?.Keys;
+    }
   }
 
   /** BatchWriteItem with retry of UnprocessedItems; a batch DynamoDB refuses is retried item by item. */

@@ -6,6 +6,7 @@ import { ingestConfig, type IngestConfig } from '../config';
 import { SQS } from '../infra/aws';
 import { orUnavailable } from './aws-errors';
 import { serializeEnvelope, type Envelope } from './envelope';
+import { findUnstorable } from './dynamo-limits';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestQueues } from './ingest.queues';
 import { IngestRepository, type StoredMessage } from './ingest.repository';
@@ -19,6 +20,9 @@ export interface NewMessage {
 }
 
 const SQS_MAX_BATCH_ENTRIES = 10;
+
+const invalid = (field: string, msg: string) =>
+  new BadRequestException({ message: `Validation failed: ${field} (${msg})`, errors: [{ field, messages: [msg] }] });
 
 /** The API side of ingest: puts messages on the queue (never stores them) and reads stored ones. */
 @Injectable()
@@ -34,21 +38,19 @@ export class IngestService {
   /**
    * Queues every message, packed several to an SQS message, or answers 503 listing which ids SQS
    * confirmed and which it did not. Throws 400 naming the message when one is larger than
-   * INGEST_MAX_MESSAGE_BYTES.
+   * INGEST_MAX_MESSAGE_BYTES, or the payload field DynamoDB would refuse.
    */
   async accept(messages: NewMessage[]): Promise<Array<{ id: string; status: 'queued' }>> {
     this.assertEnabled();
     const acceptedAt = new Date().toISOString();
     const serialized = messages.map((m, i): Serialized => {
       const envelope: Envelope = { id: m.id ?? randomUUID(), source: m.source, payload: m.payload, acceptedAt };
+      const unstorable = findUnstorable(m.payload);
+      if (unstorable) throw invalid(['messages', i, 'payload', unstorable.path].filter((p) => p !== '').join('.'), unstorable.reason);
       const body = serializeEnvelope(envelope);
       const bytes = Buffer.byteLength(body);
       if (bytes > this.cfg.maxMessageBytes) {
-        const msg = `serialized message is ${bytes} bytes; the limit is ${this.cfg.maxMessageBytes}`;
-        throw new BadRequestException({
-          message: `Validation failed: messages.${i} (${msg})`,
-          errors: [{ field: `messages.${i}`, messages: [msg] }],
-        });
+        throw invalid(`messages.${i}`, `serialized message is ${bytes} bytes; the limit is ${this.cfg.maxMessageBytes}`);
       }
       return { id: envelope.id, body, bytes };
     });

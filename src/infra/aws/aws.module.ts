@@ -52,7 +52,13 @@ function withoutLogging<C extends { middlewareStack: { remove(name: string): boo
       provide: DYNAMODB_DOC,
       inject: [DYNAMODB],
       useFactory: (ddb: DynamoDBClient) =>
-        DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
+        DynamoDBDocumentClient.from(ddb, {
+          // Numbers are JSON doubles when they reach us: store them as they are (beyond 2^53 the
+          // SDK would throw before sending) and read them back as doubles (not BigInt, which
+          // cannot be answered as JSON, nor an error for 1e20).
+          marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
+          unmarshallOptions: { wrapNumbers: (n: string) => Number(n) },
+        }),
     },
   ],
   exports: [SQS, SQS_LONG_POLL, DYNAMODB, DYNAMODB_DOC],
