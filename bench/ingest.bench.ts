@@ -26,7 +26,7 @@ import {
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { freePort, newDevKey, startStack, waitForPort } from '../scripts/stack/index.ts';
 
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PER_REQUEST = 50;
 const PAYLOAD = {

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp, preflightConfig } from './app.setup';
 import { ShutdownState } from './common/lifecycle/shutdown.state';
-import { trimHeapAfterBoot } from './common/lifecycle/trim-heap';
+import { trimHeapWhenIdle } from './common/lifecycle/trim-heap';
 import { ConfigError, loadEnv } from './config';
 
 /**
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const app = await createApp();
   await app.listen({ port: env.PORT, host: env.HOST });
   drainOnSignal(app, env.SHUTDOWN_DELAY_MS, env.SHUTDOWN_TIMEOUT_MS);
-  trimHeapAfterBoot();
+  trimHeapWhenIdle();
   new Logger('Bootstrap').log(`listening on ${await app.getUrl()} as role ${env.APP_ROLE}`);
 }
 
