@@ -39,16 +39,26 @@ export const ApplyCode = { Applied: 0, Replayed: 1, Conflict: 2, OutOfRange: 3 }
 export type ApplyCode = (typeof ApplyCode)[keyof typeof ApplyCode];
 
 const COMMAND = 'counterApply';
+const CANCEL = 'counterCancel';
 
 type ApplyReply = [ApplyCode, string];
-type WithApply = Redis & {
+/** A client with both counter scripts defined (defineCounterScripts). */
+export type WithCounterScripts = Redis & {
   [COMMAND](numKeys: number, ...args: (string | number)[]): Promise<ApplyReply>;
+  [CANCEL](numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
-/** Registers the script on the client once (ioredis then uses EVALSHA, falling back to EVAL on NOSCRIPT). */
-export function defineApply(redis: Redis): WithApply {
-  const r = redis as WithApply;
+/**
+ * Registers both scripts on the client once, when the service is built (ioredis then uses
+ * EVALSHA, falling back to EVAL on NOSCRIPT). Never lazily: with auto-pipelining, a command
+ * defined after a pipeline was opened is missing from that pipeline, and ioredis then misaligns
+ * the pipeline's replies and throws an uncaught TypeError (redis/ioredis#1931). That crashed the
+ * app when the first unanswered increment was cancelled during a Redis restart.
+ */
+export function defineCounterScripts(redis: Redis): WithCounterScripts {
+  const r = redis as WithCounterScripts;
   if (typeof r[COMMAND] !== 'function') redis.defineCommand(COMMAND, { lua: APPLY_LUA });
+  if (typeof r[CANCEL] !== 'function') redis.defineCommand(CANCEL, { lua: CANCEL_LUA });
   return r;
 }
 
@@ -62,7 +72,7 @@ export interface ApplyArgs {
 }
 
 export async function apply(
-  redis: WithApply,
+  redis: WithCounterScripts,
   a: ApplyArgs,
 ): Promise<{ code: ApplyCode; value: number }> {
   const i = a.idempotency;
@@ -97,16 +107,9 @@ redis.call('SET', KEYS[2], 'cancelled|', 'KEEPTTL')
 return 1
 `;
 
-const CANCEL = 'counterCancel';
-type WithCancel = Redis & {
-  [CANCEL](numKeys: number, ...args: (string | number)[]): Promise<number>;
-};
-
 export function cancelIncrement(
-  redis: Redis,
+  redis: WithCounterScripts,
   a: { valueKey: string; recordKey: string; by: number; ttlMs: number },
 ): Promise<number> {
-  const r = redis as WithCancel;
-  if (typeof r[CANCEL] !== 'function') redis.defineCommand(CANCEL, { lua: CANCEL_LUA });
-  return r[CANCEL](2, a.valueKey, a.recordKey, a.by, a.ttlMs);
+  return redis[CANCEL](2, a.valueKey, a.recordKey, a.by, a.ttlMs);
 }

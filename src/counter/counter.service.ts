@@ -12,7 +12,7 @@ import { counterConfig, type CounterConfig } from '../config';
 import { isRedisUnavailable, REDIS } from '../infra/redis';
 import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
-import { apply, ApplyCode, defineApply } from './counter.script';
+import { apply, ApplyCode, defineCounterScripts, type WithCounterScripts } from './counter.script';
 import { UnansweredIncrements } from './unanswered-increments';
 
 export interface CounterValue {
@@ -34,7 +34,7 @@ interface Outcome {
  */
 @Injectable()
 export class CounterService implements OnApplicationShutdown {
-  private readonly redis: ReturnType<typeof defineApply>;
+  private readonly redis: WithCounterScripts;
   private readonly unanswered: UnansweredIncrements;
   private readonly ops = counter({
     name: 'counter_operations_total',
@@ -46,8 +46,8 @@ export class CounterService implements OnApplicationShutdown {
     @Inject(REDIS) redis: Redis,
     @Inject(counterConfig.KEY) private readonly cfg: CounterConfig,
   ) {
-    this.redis = defineApply(redis);
-    this.unanswered = new UnansweredIncrements(redis, cfg.outcomeTtlMs);
+    this.redis = defineCounterScripts(redis);
+    this.unanswered = new UnansweredIncrements(this.redis, cfg.outcomeTtlMs);
   }
 
   async onApplicationShutdown(): Promise<void> {

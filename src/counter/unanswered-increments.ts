@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { cancelIncrement } from './counter.script';
+import { cancelIncrement, type WithCounterScripts } from './counter.script';
 
 export interface Unanswered {
   valueKey: string;
@@ -25,7 +24,7 @@ export class UnansweredIncrements {
   private draining = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: WithCounterScripts,
     private readonly ttlMs: number,
     private readonly retryMs = 250,
   ) {}
