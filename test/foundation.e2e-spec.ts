@@ -155,6 +155,15 @@ describe('HTTP hardening', () => {
     expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
     expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    // On every answer: refused (401), not found (404) and API routes alike.
+    for (const url of ['/v1/counters/x', '/no-such-path']) {
+      const other = await app.inject({ method: 'GET', url });
+      expect([other.statusCode, other.headers['x-content-type-options'], other.headers['content-security-policy']]).toEqual([
+        401,
+        'nosniff',
+        res.headers['content-security-policy'],
+      ]);
+    }
   });
 
   it('allows exactly the configured CORS origins', async () => {
