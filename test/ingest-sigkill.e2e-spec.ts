@@ -23,6 +23,9 @@ describe('ingest: a worker killed with SIGKILL loses nothing', () => {
         PORT: String(await freePort()),
         HOST: '127.0.0.1',
         INGEST_CONSUMERS: '1',
+        // One pack of 10 per receive: the stream has 60 steps to be killed in the middle of
+        // (default packs of 100, received 10 at a time, store all 600 in one step).
+        INGEST_RECEIVE_BATCH: '1',
         INGEST_WAIT_TIME_SECONDS: '1',
         // What the killed worker held comes back after 2 s.
         INGEST_VISIBILITY_TIMEOUT_SECONDS: '2',
@@ -45,7 +48,7 @@ describe('ingest: a worker killed with SIGKILL loses nothing', () => {
   const count = () => aws.count(names.INGEST_TABLE_NAME);
 
   beforeAll(async () => {
-    api = await bootApp({ ...names, ...LOADED_EMULATOR, APP_ROLE: 'api' });
+    api = await bootApp({ ...names, ...LOADED_EMULATOR, APP_ROLE: 'api', INGEST_PACK_MAX_MESSAGES: '10' });
   });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { BadRequestException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { DependencyUnavailableException } from '../common/errors/error-body';
+import { validationFailed } from '../common/errors/validation';
 import { ingestConfig, type IngestConfig } from '../config';
 import { SQS } from '../infra/aws';
 import { orUnavailable } from './aws-errors';
@@ -21,8 +22,7 @@ export interface NewMessage {
 
 const SQS_MAX_BATCH_ENTRIES = 10;
 
-const invalid = (field: string, msg: string) =>
-  new BadRequestException({ message: `Validation failed: ${field} (${msg})`, errors: [{ field, messages: [msg] }] });
+const invalid = (field: string, msg: string) => validationFailed([{ field, messages: [msg] }]);
 
 /** The API side of ingest: puts messages on the queue (never stores them) and reads stored ones. */
 @Injectable()
