@@ -24,17 +24,28 @@ const files = readdirSync('bench')
 const results: Result[] = [];
 for (const file of files) {
   console.log(`\n## ${file}`);
-  const run = spawnSync(process.execPath, ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', `bench/${file}`], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 10 * 60_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', `bench/${file}`],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 10 * 60_000,
+    },
+  );
   process.stdout.write(run.stdout ?? '');
   const last = (run.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
     results.push(JSON.parse(last) as Result);
   } catch {
-    results.push({ bench: file, ours: NaN, baseline: NaN, unit: `failed (exit ${run.status})`, ratio: NaN, target: null });
+    results.push({
+      bench: file,
+      ours: NaN,
+      baseline: NaN,
+      unit: `failed (exit ${run.status})`,
+      ratio: NaN,
+      target: null,
+    });
   }
 }
 const cpu = cpus();
@@ -44,5 +55,7 @@ console.log('|---|---|---|---|---|---|');
 for (const r of results) {
   const target = r.target === null ? '—' : `≥ ${r.target}`;
   const ok = r.target === null ? '' : r.ratio >= r.target ? ' ✓' : ' ✗';
-  console.log(`| ${r.bench} | ${r.ours} | ${r.baseline} | ${r.unit} | ${r.ratio}${ok} | ${target} |`);
+  console.log(
+    `| ${r.bench} | ${r.ours} | ${r.baseline} | ${r.unit} | ${r.ratio}${ok} | ${target} |`,
+  );
 }

@@ -151,7 +151,12 @@ function baselineProcess(redisUrl: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', join(process.cwd(), 'bench', 'tasks.bench.ts'), '--baseline', redisUrl],
+      [
+        '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON',
+        join(process.cwd(), 'bench', 'tasks.bench.ts'),
+        '--baseline',
+        redisUrl,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -243,7 +248,9 @@ async function main(): Promise<void> {
     for (const [name, shape] of shapes) {
       results[name] = await fresh(() => ours(redis.url, shape));
       const label = `ours (${shape.processes === 'all' ? 'one process' : 'api + worker'}, ${shape.perRequest}/request):`;
-      console.log(`  ${label.padEnd(50)}${r(results[name])} tasks/s, ratio ${r2(results[name] / base)}`);
+      console.log(
+        `  ${label.padEnd(50)}${r(results[name])} tasks/s, ratio ${r2(results[name] / base)}`,
+      );
     }
     console.log(
       JSON.stringify({
@@ -254,7 +261,9 @@ async function main(): Promise<void> {
         ratio: r2(ratio),
         target: 0.7,
         round_ratios: mine.map((m, i) => r2(m / bases[i])),
-        ...Object.fromEntries(Object.entries(results).map(([k, v]) => [`ratio_${k}`, r2(v / base)])),
+        ...Object.fromEntries(
+          Object.entries(results).map(([k, v]) => [`ratio_${k}`, r2(v / base)]),
+        ),
       }),
     );
   } finally {

@@ -73,7 +73,8 @@ function addCommonErrors(op: OperationObject, isPublic: boolean): void {
   const add = (code: string, description: string) => (op.responses[code] ??= error(description));
   add('400', 'Invalid input: the message and `errors` name each field');
   if (!isPublic) add('401', 'Missing or invalid X-API-Key');
-  if (op.parameters?.some((p) => 'in' in p && p.in === 'path')) add('414', 'A path parameter is longer than 500 characters');
+  if (op.parameters?.some((p) => 'in' in p && p.in === 'path'))
+    add('414', 'A path parameter is longer than 500 characters');
   if (op.requestBody) {
     add('413', 'Body larger than BODY_LIMIT_BYTES');
     add('415', 'Unsupported Content-Type');

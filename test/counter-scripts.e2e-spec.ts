@@ -36,8 +36,18 @@ describe('counter scripts on an auto-pipelining client', () => {
         new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000).unref()),
       ]);
       expect(settled).not.toBe('hung');
-      expect((settled as PromiseSettledResult<unknown>[]).map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
-      expect((settled as PromiseFulfilledResult<unknown>[]).map((s) => s.value)).toEqual(['5', 0, { code: expect.anything(), value: 7 }, '7']);
+      expect((settled as PromiseSettledResult<unknown>[]).map((s) => s.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect((settled as PromiseFulfilledResult<unknown>[]).map((s) => s.value)).toEqual([
+        '5',
+        0,
+        { code: expect.anything(), value: 7 },
+        '7',
+      ]);
       expect(uncaught).toEqual([]);
     } finally {
       process.off('uncaughtException', onUncaught);

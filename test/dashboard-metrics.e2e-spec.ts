@@ -152,7 +152,9 @@ describe('dashboards and alerts read only metrics the app exports', () => {
       const one = await inject({ method: 'GET', url: '/metrics?name=counter_operations_total' });
       expect(one.statusCode).toBe(200);
       expect(one.headers['content-type']).toMatch(/^text\/plain/);
-      expect(new Set([...exposedSamples(one.body)].map(family))).toEqual(new Set(['counter_operations_total']));
+      expect(new Set([...exposedSamples(one.body)].map(family))).toEqual(
+        new Set(['counter_operations_total']),
+      );
       const two = await inject({
         method: 'GET',
         url: '/metrics?name=counter_operations_total&name=process_cpu_user_seconds_total',

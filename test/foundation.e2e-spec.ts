@@ -158,11 +158,11 @@ describe('HTTP hardening', () => {
     // On every answer: refused (401), not found (404) and API routes alike.
     for (const url of ['/v1/counters/x', '/no-such-path']) {
       const other = await app.inject({ method: 'GET', url });
-      expect([other.statusCode, other.headers['x-content-type-options'], other.headers['content-security-policy']]).toEqual([
-        401,
-        'nosniff',
-        res.headers['content-security-policy'],
-      ]);
+      expect([
+        other.statusCode,
+        other.headers['x-content-type-options'],
+        other.headers['content-security-policy'],
+      ]).toEqual([401, 'nosniff', res.headers['content-security-policy']]);
     }
   });
 

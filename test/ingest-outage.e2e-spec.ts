@@ -39,13 +39,22 @@ describe('ingest: outages', () => {
   });
 
   const post = (messages: unknown[]) =>
-    app.inject({ method: 'POST', url: '/v1/ingest/messages', headers: auth, payload: { messages } });
+    app.inject({
+      method: 'POST',
+      url: '/v1/ingest/messages',
+      headers: auth,
+      payload: { messages },
+    });
 
   it('keeps messages in SQS while DynamoDB is unreachable and stores them all once it is back', async () => {
     ddb.cut();
     const messages = Array.from({ length: 50 }, (_, i) => ({ id: `outage-${i}`, payload: { i } }));
     expect((await post(messages)).statusCode).toBe(202);
-    const get = await app.inject({ method: 'GET', url: '/v1/ingest/messages/outage-1', headers: auth });
+    const get = await app.inject({
+      method: 'GET',
+      url: '/v1/ingest/messages/outage-1',
+      headers: auth,
+    });
     expect(get.statusCode).toBe(503);
     expect(get.json().message).toMatch(/DynamoDB/);
     await new Promise((r) => setTimeout(r, 5000)); // longer than visibility timeout × maxReceiveCount
@@ -61,12 +70,19 @@ describe('ingest: outages', () => {
   it('answers 503 within about a second when SQS is unreachable, listing what was not accepted', async () => {
     sqs.cut();
     try {
-      const messages = Array.from({ length: 30 }, (_, i) => ({ id: `sqs-down-${i}`, payload: { i } }));
+      const messages = Array.from({ length: 30 }, (_, i) => ({
+        id: `sqs-down-${i}`,
+        payload: { i },
+      }));
       const t0 = Date.now();
       const res = await post(messages);
       expect(Date.now() - t0).toBeLessThan(1500);
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ statusCode: 503, message: expect.stringMatching(/SQS/), accepted: [] });
+      expect(res.json()).toMatchObject({
+        statusCode: 503,
+        message: expect.stringMatching(/SQS/),
+        accepted: [],
+      });
       expect(res.json().notAccepted).toEqual(messages.map((m) => m.id));
       const ready = await app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(503);

@@ -1,7 +1,17 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp } from './support/app';
-import { directClients, FAST_CONSUMER, ingestNames, LOADED_EMULATOR, waitFor } from './support/ingest';
+import {
+  directClients,
+  FAST_CONSUMER,
+  ingestNames,
+  LOADED_EMULATOR,
+  waitFor,
+} from './support/ingest';
 
 jest.setTimeout(30_000);
 
@@ -20,22 +30,50 @@ describe('ingest: packs', () => {
   afterAll(() => aws.destroy());
 
   const post = (app: NestFastifyApplication, messages: unknown[]) =>
-    app.inject({ method: 'POST', url: '/v1/ingest/messages', headers: auth, payload: { messages } });
+    app.inject({
+      method: 'POST',
+      url: '/v1/ingest/messages',
+      headers: auth,
+      payload: { messages },
+    });
   const depth = async (queue: string) => {
     const out = await aws.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: await aws.queueUrl(queue), AttributeNames: ['ApproximateNumberOfMessages'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: await aws.queueUrl(queue),
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
     );
     return Number(out.Attributes?.ApproximateNumberOfMessages);
   };
   const metric = async (app: NestFastifyApplication, stage: string) => {
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    return Number(new RegExp(`ingest_messages_total\\{stage="${stage}"\\} (\\d+)`).exec(text)?.[1] ?? NaN);
+    return Number(
+      new RegExp(`ingest_messages_total\\{stage="${stage}"\\} (\\d+)`).exec(text)?.[1] ?? NaN,
+    );
   };
   const putRaw = async (queue: string, body: unknown) =>
-    aws.sqs.send(new SendMessageCommand({ QueueUrl: await aws.queueUrl(queue), MessageBody: JSON.stringify(body) }));
-  const envelope = (id: string, payload: Record<string, unknown>) => ({ id, payload, acceptedAt: new Date().toISOString() });
-  const payloadOf = (i: number) => ({ i, text: `message ${i} ✓`, nested: { list: [i, { deep: [true, null] }], f: i / 7 } });
-  const hundred = (prefix: string) => Array.from({ length: 100 }, (_, i) => ({ id: `${prefix}-${i}`, payload: payloadOf(i), source: 'packs' }));
+    aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: await aws.queueUrl(queue),
+        MessageBody: JSON.stringify(body),
+      }),
+    );
+  const envelope = (id: string, payload: Record<string, unknown>) => ({
+    id,
+    payload,
+    acceptedAt: new Date().toISOString(),
+  });
+  const payloadOf = (i: number) => ({
+    i,
+    text: `message ${i} ✓`,
+    nested: { list: [i, { deep: [true, null] }], f: i / 7 },
+  });
+  const hundred = (prefix: string) =>
+    Array.from({ length: 100 }, (_, i) => ({
+      id: `${prefix}-${i}`,
+      payload: payloadOf(i),
+      source: 'packs',
+    }));
 
   it('sends a 100-message POST as one SQS message, and the consumers store all 100 intact', async () => {
     const names = ingestNames('packs');
@@ -52,9 +90,17 @@ describe('ingest: packs', () => {
     const items = await aws.scan(names.INGEST_TABLE_NAME);
     expect(items).toHaveLength(100);
     const sent = new Map(messages.map((m) => [m.id, m.payload]));
-    for (const item of items) expect(item).toMatchObject({ payload: sent.get(item.id as string), source: 'packs', receiveCount: 1 });
+    for (const item of items)
+      expect(item).toMatchObject({
+        payload: sent.get(item.id as string),
+        source: 'packs',
+        receiveCount: 1,
+      });
     // The metric counts ingest messages, not SQS messages.
-    await waitFor('stored metric', async () => (await metric(worker, 'stored')) === storedBefore + 100);
+    await waitFor(
+      'stored metric',
+      async () => (await metric(worker, 'stored')) === storedBefore + 100,
+    );
   });
 
   it('sends one SQS message per ingest message, in the single-envelope format, with INGEST_PACK_MAX_MESSAGES=1', async () => {
@@ -63,7 +109,10 @@ describe('ingest: packs', () => {
     expect((await post(api, hundred('s'))).statusCode).toBe(202);
     expect(await depth(names.INGEST_QUEUE_NAME)).toBe(100);
     const out = await aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: await aws.queueUrl(names.INGEST_QUEUE_NAME), MaxNumberOfMessages: 1 }),
+      new ReceiveMessageCommand({
+        QueueUrl: await aws.queueUrl(names.INGEST_QUEUE_NAME),
+        MaxNumberOfMessages: 1,
+      }),
     );
     expect(JSON.parse(out.Messages![0].Body!)).toEqual({
       id: expect.stringMatching(/^s-\d+$/),
@@ -79,19 +128,34 @@ describe('ingest: packs', () => {
     let app: NestFastifyApplication;
     beforeEach(async () => {
       names = ingestNames('badmate');
-      app = await boot({ ...names, ...FAST_CONSUMER, INGEST_MAX_RECEIVE_COUNT: String(maxReceiveCount) });
+      app = await boot({
+        ...names,
+        ...FAST_CONSUMER,
+        INGEST_MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      });
     });
     const deadLetter = (id: string) =>
       waitFor(`the pack with ${id} in the DLQ`, async () => {
-        const res = await app.inject({ method: 'GET', url: '/v1/ingest/dead-letters?limit=10', headers: auth });
+        const res = await app.inject({
+          method: 'GET',
+          url: '/v1/ingest/dead-letters?limit=10',
+          headers: auth,
+        });
         const listed = res.json().messages as Array<{ id?: string; ids: string[]; body: string }>;
         return listed.find((m) => m.body.includes(`"${id}"`));
       });
 
     it('that DynamoDB refuses takes its pack to the DLQ; the others are stored once, then seen as duplicates', async () => {
-      const [duplicatesBefore, failedBefore] = [await metric(app, 'duplicate'), await metric(app, 'failed')];
+      const [duplicatesBefore, failedBefore] = [
+        await metric(app, 'duplicate'),
+        await metric(app, 'failed'),
+      ];
       // DynamoDB refuses numbers below 1e-130 (Number underflow).
-      const pack = [envelope('good-1', { a: 1 }), envelope('refused-1', { n: 1e-200 }), envelope('good-2', { b: [2] })];
+      const pack = [
+        envelope('good-1', { a: 1 }),
+        envelope('refused-1', { n: 1e-200 }),
+        envelope('good-2', { b: [2] }),
+      ];
       await putRaw(names.INGEST_QUEUE_NAME, { v: 1, messages: pack });
       const listed = await deadLetter('refused-1');
       expect(listed).toMatchObject({ id: 'good-1', ids: ['good-1', 'refused-1', 'good-2'] });
@@ -108,7 +172,10 @@ describe('ingest: packs', () => {
     it('that is not a valid envelope makes the whole pack poison: nothing of it is stored', async () => {
       const failedBefore = await metric(app, 'failed');
       const fine = Array.from({ length: 9 }, (_, i) => envelope(`fine-${i}`, { i }));
-      await putRaw(names.INGEST_QUEUE_NAME, { v: 1, messages: [...fine, envelope('bad id', { a: 2 })] });
+      await putRaw(names.INGEST_QUEUE_NAME, {
+        v: 1,
+        messages: [...fine, envelope('bad id', { a: 2 })],
+      });
       const listed = await deadLetter('fine-0');
       expect(listed).toMatchObject({ ids: [] });
       expect(listed!.id).toBeUndefined();
@@ -123,9 +190,17 @@ describe('ingest: packs', () => {
   it('redrives a pack by hand, reporting every id in it', async () => {
     const names = ingestNames('packredrive');
     const api = await boot({ ...names, APP_ROLE: 'api' });
-    await putRaw(names.INGEST_DLQ_NAME, { v: 1, messages: [envelope('r-1', {}), envelope('r-2', {})] });
+    await putRaw(names.INGEST_DLQ_NAME, {
+      v: 1,
+      messages: [envelope('r-1', {}), envelope('r-2', {})],
+    });
     await putRaw(names.INGEST_DLQ_NAME, envelope('r-3', {}));
-    const res = await api.inject({ method: 'POST', url: '/v1/ingest/dead-letters/redrive', headers: auth, payload: { method: 'manual' } });
+    const res = await api.inject({
+      method: 'POST',
+      url: '/v1/ingest/dead-letters/redrive',
+      headers: auth,
+      payload: { method: 'manual' },
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ method: 'manual', count: 2 });
     expect([...res.json().ids].sort()).toEqual(['r-1', 'r-2', 'r-3']);

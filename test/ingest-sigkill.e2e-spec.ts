@@ -37,7 +37,9 @@ describe('ingest: a worker killed with SIGKILL loses nothing', () => {
     return child;
   };
   const exited = (child: ChildProcess) =>
-    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((r) => child.once('exit', r));
   const post = (ids: string[]) =>
     api.inject({
       method: 'POST',
@@ -48,7 +50,12 @@ describe('ingest: a worker killed with SIGKILL loses nothing', () => {
   const count = () => aws.count(names.INGEST_TABLE_NAME);
 
   beforeAll(async () => {
-    api = await bootApp({ ...names, ...LOADED_EMULATOR, APP_ROLE: 'api', INGEST_PACK_MAX_MESSAGES: '10' });
+    api = await bootApp({
+      ...names,
+      ...LOADED_EMULATOR,
+      APP_ROLE: 'api',
+      INGEST_PACK_MAX_MESSAGES: '10',
+    });
   });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');

@@ -2,7 +2,13 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IngestProcessor } from '../src/ingest/ingest.processor';
 import { auth, bootApp } from './support/app';
-import { directClients, FAST_CONSUMER, ingestNames, LOADED_EMULATOR, waitFor } from './support/ingest';
+import {
+  directClients,
+  FAST_CONSUMER,
+  ingestNames,
+  LOADED_EMULATOR,
+  waitFor,
+} from './support/ingest';
 
 jest.setTimeout(30_000);
 
@@ -19,9 +25,22 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
   });
 
   const post = (payload: unknown, url = '/v1/ingest/messages') =>
-    app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
-  const getItem = (id: string) => app.inject({ method: 'GET', url: `/v1/ingest/messages/${encodeURIComponent(id)}`, headers: auth });
-  const stored = (id: string) => waitFor(`item ${id}`, async () => ((await getItem(id)).statusCode === 200 ? getItem(id) : undefined));
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify(payload),
+    });
+  const getItem = (id: string) =>
+    app.inject({
+      method: 'GET',
+      url: `/v1/ingest/messages/${encodeURIComponent(id)}`,
+      headers: auth,
+    });
+  const stored = (id: string) =>
+    waitFor(`item ${id}`, async () =>
+      (await getItem(id)).statusCode === 200 ? getItem(id) : undefined,
+    );
 
   it('stores 1000 accepted messages as exactly 1000 items with their payloads intact', async () => {
     const sent = new Map<string, Record<string, unknown>>();
@@ -34,7 +53,12 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
     });
     const responses = await Promise.all(
       Array.from({ length: 10 }, (_, r) =>
-        post({ messages: Array.from({ length: 100 }, (_, i) => ({ payload: payloadOf(r * 100 + i), source: 'e2e' })) }),
+        post({
+          messages: Array.from({ length: 100 }, (_, i) => ({
+            payload: payloadOf(r * 100 + i),
+            source: 'e2e',
+          })),
+        }),
       ),
     );
     responses.forEach((res, r) => {
@@ -47,7 +71,12 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
       });
     });
     expect(sent.size).toBe(1000);
-    await waitFor('1000 items', async () => (await aws.count(names.INGEST_TABLE_NAME)) >= 1000, 30_000, 250);
+    await waitFor(
+      '1000 items',
+      async () => (await aws.count(names.INGEST_TABLE_NAME)) >= 1000,
+      30_000,
+      250,
+    );
     const items = await aws.scan(names.INGEST_TABLE_NAME);
     expect(items).toHaveLength(1000);
     for (const item of items) {
@@ -75,8 +104,16 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
 
   it('keeps one item when the same SQS message is processed twice', async () => {
     const processor = app.get(IngestProcessor);
-    const envelope = { id: 'redelivered-1', payload: { a: 1 }, acceptedAt: new Date().toISOString() };
-    const message: Message = { MessageId: 'm-1', ReceiptHandle: 'not-a-real-handle', Body: JSON.stringify(envelope) };
+    const envelope = {
+      id: 'redelivered-1',
+      payload: { a: 1 },
+      acceptedAt: new Date().toISOString(),
+    };
+    const message: Message = {
+      MessageId: 'm-1',
+      ReceiptHandle: 'not-a-real-handle',
+      Body: JSON.stringify(envelope),
+    };
     const metric = async () => {
       const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
       return Number(/ingest_messages_total\{stage="duplicate"\} (\d+)/.exec(text)?.[1] ?? NaN);
@@ -92,16 +129,40 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
 
   it.each([
     ['an empty list', { messages: [] }, 'messages'],
-    ['101 messages', { messages: Array.from({ length: 101 }, () => ({ payload: {} })) }, 'messages'],
+    [
+      '101 messages',
+      { messages: Array.from({ length: 101 }, () => ({ payload: {} })) },
+      'messages',
+    ],
     ['a payload that is an array', { messages: [{ payload: [1] }] }, 'messages.0.payload'],
-    ['a payload that is a string', { messages: [{ payload: {} }, { payload: 'x' }] }, 'messages.1.payload'],
+    [
+      'a payload that is a string',
+      { messages: [{ payload: {} }, { payload: 'x' }] },
+      'messages.1.payload',
+    ],
     ['a bad id', { messages: [{ payload: {}, id: 'has space' }] }, 'messages.0.id'],
     ['an id too long', { messages: [{ payload: {}, id: 'x'.repeat(129) }] }, 'messages.0.id'],
     ['an unknown field', { messages: [{ payload: {}, extra: 1 }] }, 'messages.0.extra'],
-    ['an oversized message', { messages: [{ payload: {} }, { payload: { blob: 'x'.repeat(256 * 1024) } }] }, 'messages.1'],
-    ['a number DynamoDB cannot hold', { messages: [{ payload: { order: { total: 1e200 } } }] }, 'messages.0.payload.order.total'],
-    ['a number too small for DynamoDB', { messages: [{ payload: {} }, { payload: { x: [1e-200] } }] }, 'messages.1.payload.x.0'],
-    ['a payload nested too deep', { messages: [{ payload: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }] }, 'messages.0.payload.' + Array.from({ length: 31 }, () => 'a').join('.')],
+    [
+      'an oversized message',
+      { messages: [{ payload: {} }, { payload: { blob: 'x'.repeat(256 * 1024) } }] },
+      'messages.1',
+    ],
+    [
+      'a number DynamoDB cannot hold',
+      { messages: [{ payload: { order: { total: 1e200 } } }] },
+      'messages.0.payload.order.total',
+    ],
+    [
+      'a number too small for DynamoDB',
+      { messages: [{ payload: {} }, { payload: { x: [1e-200] } }] },
+      'messages.1.payload.x.0',
+    ],
+    [
+      'a payload nested too deep',
+      { messages: [{ payload: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }] },
+      'messages.0.payload.' + Array.from({ length: 31 }, () => 'a').join('.'),
+    ],
   ])('answers 400 naming the field for %s', async (_what, body, field) => {
     const res = await post(body);
     expect(res.statusCode).toBe(400);
@@ -126,8 +187,15 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
     const res = await post({ hello: 'world', n: [1, 2] }, '/process_message');
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toEqual({ status: 'success', data: { hello: 'world', n: [1, 2] }, id: expect.any(String) });
-    expect((await stored(body.id))!.json()).toMatchObject({ payload: { hello: 'world', n: [1, 2] }, source: 'process_message' });
+    expect(body).toEqual({
+      status: 'success',
+      data: { hello: 'world', n: [1, 2] },
+      id: expect.any(String),
+    });
+    expect((await stored(body.id))!.json()).toMatchObject({
+      payload: { hello: 'world', n: [1, 2] },
+      source: 'process_message',
+    });
     expect((await post([1, 2], '/process_message')).statusCode).toBe(400);
     const doc = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
     expect(doc.paths['/process_message'].post.deprecated).toBe(true);

@@ -15,7 +15,12 @@ describe('tasks: pagination and priority', () => {
       for (let i = 0; i < 250; i += 25) {
         const batch = await Promise.all(
           Array.from({ length: 25 }, (_, j) =>
-            submit(app, { type: i + j < 200 ? 'echo' : 'sleep', payload: i + j < 200 ? { n: i + j } : { ms: 1 }, priority: ((i + j) % 10) + 1, delayMs: i + j >= 240 ? 60_000 : undefined }),
+            submit(app, {
+              type: i + j < 200 ? 'echo' : 'sleep',
+              payload: i + j < 200 ? { n: i + j } : { ms: 1 },
+              priority: ((i + j) % 10) + 1,
+              delayMs: i + j >= 240 ? 60_000 : undefined,
+            }),
           ),
         );
         for (const r of batch) {
@@ -30,7 +35,14 @@ describe('tasks: pagination and priority', () => {
         let cursor: string | null = null;
         let pages = 0;
         do {
-          const res: { statusCode: number; json(): { items: typeof seen; nextCursor: string | null } } = await app.inject({ method: 'GET', url: `/v1/tasks?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`, headers: auth });
+          const res: {
+            statusCode: number;
+            json(): { items: typeof seen; nextCursor: string | null };
+          } = await app.inject({
+            method: 'GET',
+            url: `/v1/tasks?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`,
+            headers: auth,
+          });
           expect(res.statusCode).toBe(200);
           const body: { items: typeof seen; nextCursor: string | null } = res.json();
           expect(body.items.length).toBeLessThanOrEqual(limit);
@@ -46,7 +58,9 @@ describe('tasks: pagination and priority', () => {
       expect(all.filter((t) => t.status === 'delayed')).toHaveLength(10);
       // queued ones come by priority: 1 (highest) first
       const queued = all.filter((t) => t.status === 'queued');
-      expect(queued.map((t) => t.priority)).toEqual([...queued.map((t) => t.priority)].sort((a, b) => a - b));
+      expect(queued.map((t) => t.priority)).toEqual(
+        [...queued.map((t) => t.priority)].sort((a, b) => a - b),
+      );
 
       const small = await walk('&status=queued', 7);
       expect(new Set(small.map((t) => t.id)).size).toBe(240);
@@ -56,8 +70,14 @@ describe('tasks: pagination and priority', () => {
       expect(await walk('&type=sleep&status=delayed', 3)).toHaveLength(10);
 
       // a cursor of one status filter is refused under another
-      const first = (await app.inject({ method: 'GET', url: '/v1/tasks?limit=1&status=queued', headers: auth })).json();
-      const mixed = await app.inject({ method: 'GET', url: `/v1/tasks?status=completed&cursor=${first.nextCursor}`, headers: auth });
+      const first = (
+        await app.inject({ method: 'GET', url: '/v1/tasks?limit=1&status=queued', headers: auth })
+      ).json();
+      const mixed = await app.inject({
+        method: 'GET',
+        url: `/v1/tasks?status=completed&cursor=${first.nextCursor}`,
+        headers: auth,
+      });
       expect(mixed.statusCode).toBe(400);
       expect(mixed.json().errors[0].field).toBe('cursor');
     } finally {
@@ -71,11 +91,21 @@ describe('tasks: pagination and priority', () => {
     let worker: NestFastifyApplication | undefined;
     try {
       const low = [];
-      for (let i = 0; i < 3; i++) low.push((await submit(api, { type: 'sleep', payload: { ms: 20 }, priority: 10 })).json().id);
+      for (let i = 0; i < 3; i++)
+        low.push(
+          (await submit(api, { type: 'sleep', payload: { ms: 20 }, priority: 10 })).json().id,
+        );
       const mid = (await submit(api, { type: 'sleep', payload: { ms: 20 } })).json().id;
-      const high = (await submit(api, { type: 'sleep', payload: { ms: 20 }, priority: 1 })).json().id;
-      worker = await bootApp({ APP_ROLE: 'worker', INGEST_ENABLED: 'false', TASKS_QUEUE_NAME: queue, TASKS_CONCURRENCY: '1' });
-      const started = async (id: string) => Date.parse((await waitTask(api, id, status('completed'))).startedAt as string);
+      const high = (await submit(api, { type: 'sleep', payload: { ms: 20 }, priority: 1 })).json()
+        .id;
+      worker = await bootApp({
+        APP_ROLE: 'worker',
+        INGEST_ENABLED: 'false',
+        TASKS_QUEUE_NAME: queue,
+        TASKS_CONCURRENCY: '1',
+      });
+      const started = async (id: string) =>
+        Date.parse((await waitTask(api, id, status('completed'))).startedAt as string);
       const order = await Promise.all([high, mid, ...low].map(started));
       expect(order).toEqual([...order].sort((a, b) => a - b));
       expect(order[0]).toBeLessThan(order[1]);

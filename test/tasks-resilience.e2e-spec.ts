@@ -39,11 +39,20 @@ describe('tasks: worker crashes, graceful shutdown, Redis outage', () => {
     return child;
   };
   const exited = (child: ChildProcess) =>
-    new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+    new Promise<number | null>((resolve) =>
+      child.exitCode !== null
+        ? resolve(child.exitCode)
+        : child.once('exit', (code) => resolve(code)),
+    );
 
   beforeAll(async () => {
     redis = await startRedis();
-    api = await bootApp({ APP_ROLE: 'api', REDIS_URL: redis.url, TASKS_QUEUE_NAME: queue, INGEST_ENABLED: 'false' });
+    api = await bootApp({
+      APP_ROLE: 'api',
+      REDIS_URL: redis.url,
+      TASKS_QUEUE_NAME: queue,
+      INGEST_ENABLED: 'false',
+    });
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -79,20 +88,36 @@ describe('tasks: worker crashes, graceful shutdown, Redis outage', () => {
 
   it('Redis down: submission (single and batch) answers 503 within about a second, and works again once Redis is back', async () => {
     await redis.stop();
-    for (const body of [{ type: 'echo', payload: 1 }, { type: 'echo', id: 'with-id', payload: 1 }]) {
+    for (const body of [
+      { type: 'echo', payload: 1 },
+      { type: 'echo', id: 'with-id', payload: 1 },
+    ]) {
       const t0 = Date.now();
       const res = await submit(api, body);
       expect(Date.now() - t0).toBeLessThan(1500);
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ statusCode: 503, message: expect.stringMatching(/Redis/) });
+      expect(res.json()).toMatchObject({
+        statusCode: 503,
+        message: expect.stringMatching(/Redis/),
+      });
     }
     const b0 = Date.now();
-    const batch = await submitBatch(api, { tasks: [{ type: 'echo', payload: 1 }, { type: 'echo', id: 'batch-with-id', payload: 2 }] });
+    const batch = await submitBatch(api, {
+      tasks: [
+        { type: 'echo', payload: 1 },
+        { type: 'echo', id: 'batch-with-id', payload: 2 },
+      ],
+    });
     expect(Date.now() - b0).toBeLessThan(1500);
     expect(batch.statusCode).toBe(503);
-    expect(batch.json()).toMatchObject({ statusCode: 503, message: expect.stringMatching(/Redis/) });
+    expect(batch.json()).toMatchObject({
+      statusCode: 503,
+      message: expect.stringMatching(/Redis/),
+    });
     const t0 = Date.now();
-    expect((await api.inject({ method: 'GET', url: '/v1/tasks', headers: auth })).statusCode).toBe(503);
+    expect((await api.inject({ method: 'GET', url: '/v1/tasks', headers: auth })).statusCode).toBe(
+      503,
+    );
     expect((await api.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
     expect(Date.now() - t0).toBeLessThan(1500);
     await redis.start();
@@ -103,6 +128,8 @@ describe('tasks: worker crashes, graceful shutdown, Redis outage', () => {
       if (code !== 202) await new Promise((r) => setTimeout(r, 100));
     }
     expect(code).toBe(202);
-    expect((await submitBatch(api, { tasks: [{ type: 'echo', payload: 3 }] })).statusCode).toBe(202);
+    expect((await submitBatch(api, { tasks: [{ type: 'echo', payload: 3 }] })).statusCode).toBe(
+      202,
+    );
   });
 });

@@ -18,7 +18,11 @@ const closer = (server: Server) => () =>
 /** local-aws-sqs (JSON protocol, as the current SDK speaks) on a free loopback port. */
 export async function startSqs(port?: number): Promise<Emulator> {
   const p = port ?? (await freePort());
-  const server = await createSqsServer({ port: p, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
+  const server = await createSqsServer({
+    port: p,
+    hostname: '127.0.0.1',
+    emulateQueueCreationLifecycle: false,
+  });
   return { port: p, url: `http://127.0.0.1:${p}`, stop: closer(server) };
 }
 

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { startDynamo, startSqs, type Emulator } from './aws.ts';
 import { startRedis, type RedisProcess } from './redis.ts';
 
-export { startRedis, findRedisServer, REDIS_MISSING, waitForPort, type RedisProcess } from './redis.ts';
+export {
+  startRedis,
+  findRedisServer,
+  REDIS_MISSING,
+  waitForPort,
+  type RedisProcess,
+} from './redis.ts';
 export { startSqs, startDynamo, type Emulator } from './aws.ts';
 export { freePort } from './ports.ts';
 

@@ -20,9 +20,19 @@ export class CompatModule {
     const servesApi = role !== 'worker';
     return {
       module: CompatModule,
-      imports: [CounterModule.forRole(role), TasksModule.forRole(role), IngestCoreModule, EksCoreModule],
+      imports: [
+        CounterModule.forRole(role),
+        TasksModule.forRole(role),
+        IngestCoreModule,
+        EksCoreModule,
+      ],
       controllers: servesApi
-        ? [CounterApiController, EphemeralBackendController, ScalableK8sBackendServiceController, EksApiCompatController]
+        ? [
+            CounterApiController,
+            EphemeralBackendController,
+            ScalableK8sBackendServiceController,
+            EksApiCompatController,
+          ]
         : [],
     };
   }

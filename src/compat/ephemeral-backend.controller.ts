@@ -1,5 +1,21 @@
-import { Body, ConflictException, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RawBodyException } from '../common/errors/raw-body.exception';
 import { EPHEMERAL_TYPE, TasksService, type Task } from '../tasks';
 
@@ -14,7 +30,13 @@ import {
 
 /** ephemeral-backend task ids live under their own prefix (BullMQ refuses all-digit ids like "123"). */
 const jobId = (taskId: string) => `eb-${taskId}`;
-const STATUS = { queued: 'pending', delayed: 'pending', active: 'processing', completed: 'completed', failed: 'failed' };
+const STATUS = {
+  queued: 'pending',
+  delayed: 'pending',
+  active: 'processing',
+  completed: 'completed',
+  failed: 'failed',
+};
 /** GET /tasks returns at most this many (the seed returned everything it held in memory). */
 const LIST_CAP = 1000;
 
@@ -38,23 +60,40 @@ export class EphemeralBackendController {
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ deprecated: true, summary: 'Create a task (ephemeral-backend); use POST /v1/tasks' })
+  @ApiOperation({
+    deprecated: true,
+    summary: 'Create a task (ephemeral-backend); use POST /v1/tasks',
+  })
   @ApiOkResponse({ type: EphemeralCreated })
   async create(@Body() body: EphemeralTaskBody): Promise<EphemeralCreated> {
     const payload = { task_id: body.task_id, data: body.data ?? {} };
     const priority = Math.min(10, Math.max(1, body.priority ?? 5));
     try {
-      const { created } = await this.tasks.submit({ type: EPHEMERAL_TYPE, id: jobId(body.task_id), payload, priority });
+      const { created } = await this.tasks.submit({
+        type: EPHEMERAL_TYPE,
+        id: jobId(body.task_id),
+        payload,
+        priority,
+      });
       if (!created) throw new ConflictException();
     } catch (e) {
-      if (e instanceof ConflictException) throw new RawBodyException(409, { detail: 'Task already exists' });
+      if (e instanceof ConflictException)
+        throw new RawBodyException(409, { detail: 'Task already exists' });
       throw e;
     }
-    return { task_id: body.task_id, status: 'accepted', message: 'Task created successfully', result: null };
+    return {
+      task_id: body.task_id,
+      status: 'accepted',
+      message: 'Task created successfully',
+      result: null,
+    };
   }
 
   @Get()
-  @ApiOperation({ deprecated: true, summary: `List tasks (ephemeral-backend), up to ${LIST_CAP}; use GET /v1/tasks` })
+  @ApiOperation({
+    deprecated: true,
+    summary: `List tasks (ephemeral-backend), up to ${LIST_CAP}; use GET /v1/tasks`,
+  })
   @ApiOkResponse({ type: EphemeralTaskList })
   async list(): Promise<EphemeralTaskList> {
     const tasks: EphemeralTaskView[] = [];
@@ -68,20 +107,29 @@ export class EphemeralBackendController {
   }
 
   @Get(':task_id')
-  @ApiOperation({ deprecated: true, summary: 'Task status (ephemeral-backend); use GET /v1/tasks/:id' })
+  @ApiOperation({
+    deprecated: true,
+    summary: 'Task status (ephemeral-backend); use GET /v1/tasks/:id',
+  })
   @ApiOkResponse({ type: EphemeralTaskView })
   async get(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralTaskView> {
     return view(await this.find(task_id, () => this.tasks.get(jobId(task_id))));
   }
 
   @Delete(':task_id')
-  @ApiOperation({ deprecated: true, summary: 'Delete a task (ephemeral-backend); use DELETE /v1/tasks/:id' })
+  @ApiOperation({
+    deprecated: true,
+    summary: 'Delete a task (ephemeral-backend); use DELETE /v1/tasks/:id',
+  })
   @ApiOkResponse({ type: EphemeralMessage })
   async remove(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralMessage> {
     try {
       await this.find(task_id, () => this.tasks.remove(jobId(task_id)));
     } catch (e) {
-      if (e instanceof ConflictException) throw new RawBodyException(409, { detail: 'Task is processing; delete it once it finishes' });
+      if (e instanceof ConflictException)
+        throw new RawBodyException(409, {
+          detail: 'Task is processing; delete it once it finishes',
+        });
       throw e;
     }
     return { message: `Task ${task_id} deleted successfully` };

@@ -9,7 +9,8 @@ import {
 } from '@nestjs/swagger';
 import { IngestService } from '../ingest';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** scalable-k8s-backend-service: `POST /process_message`, now queued, stored by the ingest consumer. */
 @ApiTags('compat')
@@ -22,13 +23,18 @@ export class ScalableK8sBackendServiceController {
   @ApiOperation({
     deprecated: true,
     summary: 'Queue one JSON object (scalable-k8s-backend-service)',
-    description: 'Use POST /v1/ingest/messages. `id` is the stored item id (GET /v1/ingest/messages/:id).',
+    description:
+      'Use POST /v1/ingest/messages. `id` is the stored item id (GET /v1/ingest/messages/:id).',
   })
   @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { hello: 'world' } } })
   @ApiOkResponse({
     schema: {
       type: 'object',
-      properties: { status: { type: 'string', example: 'success' }, data: { type: 'object' }, id: { type: 'string' } },
+      properties: {
+        status: { type: 'string', example: 'success' },
+        data: { type: 'object' },
+        id: { type: 'string' },
+      },
     },
   })
   @ApiBadRequestResponse({ description: 'Body is not a JSON object' })

@@ -14,7 +14,9 @@ export const appConfig = registerAs('app', () => {
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     healthTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
-    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     /** `api` and `all` serve the REST API; `worker` and `all` run consumers. */
     servesApi: e.APP_ROLE !== 'worker',
     runsWorkers: e.APP_ROLE !== 'api',

@@ -13,7 +13,10 @@ describe('validateEnv', () => {
   });
 
   it('converts numbers and booleans', () => {
-    expect(validateEnv({ PORT: '8080', LOG_REQUESTS: 'false' })).toMatchObject({ PORT: 8080, LOG_REQUESTS: false });
+    expect(validateEnv({ PORT: '8080', LOG_REQUESTS: 'false' })).toMatchObject({
+      PORT: 8080,
+      LOG_REQUESTS: false,
+    });
     expect(validateEnv({ LOG_REQUESTS: '0' }).LOG_REQUESTS).toBe(false);
     expect(validateEnv({ LOG_REQUESTS: 'TRUE' }).LOG_REQUESTS).toBe(true);
   });

@@ -19,9 +19,9 @@ export class ConfigError extends Error {}
 export const toBool = ({ value }: { value: unknown }) =>
   value === undefined || typeof value === 'boolean'
     ? value
-    : ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[
+    : (({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[
         String(value).toLowerCase()
-      ] ?? value;
+      ] ?? value);
 
 /**
  * Every environment variable the service reads, with its default. The README's configuration
@@ -39,7 +39,9 @@ export class Env {
   @IsInt() @Min(1000) @Max(600_000) SHUTDOWN_TIMEOUT_MS = 25_000;
   @IsInt() @Min(50) @Max(30_000) HEALTH_CHECK_TIMEOUT_MS = 1000;
   /** Browser origins allowed by CORS, comma-separated; empty = CORS off (API clients need none). */
-  @Matches(/^(\s*https?:\/\/[^\s,]+\s*)?(,\s*https?:\/\/[^\s,]+\s*)*$/, { message: 'must be a comma-separated list of http(s) origins' })
+  @Matches(/^(\s*https?:\/\/[^\s,]+\s*)?(,\s*https?:\/\/[^\s,]+\s*)*$/, {
+    message: 'must be a comma-separated list of http(s) origins',
+  })
   CORS_ORIGINS = '';
 
   @IsOptional() @IsString() API_KEYS?: string;
@@ -63,7 +65,10 @@ export class Env {
  * Validates `process.env`-like input against one schema class (core here; each feature has its
  * own in `<feature>.config.ts`); throws ConfigError with one line naming the variable.
  */
-export function parseEnv<T extends object>(schema: new () => T, raw: Record<string, unknown> = process.env): T {
+export function parseEnv<T extends object>(
+  schema: new () => T,
+  raw: Record<string, unknown> = process.env,
+): T {
   const defaults = new schema() as Record<string, unknown>;
   const input: Record<string, unknown> = {};
   for (const key of Object.keys(defaults).concat(Object.keys(raw))) {

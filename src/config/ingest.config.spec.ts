@@ -5,18 +5,28 @@ describe('ingestConfig', () => {
   const saved = { ...process.env };
   beforeEach(() => {
     // Jest's e2e global setup exports the embedded stack's INGEST_* to every worker.
-    for (const key of Object.keys(process.env)) if (key.startsWith('INGEST_')) delete process.env[key];
+    for (const key of Object.keys(process.env))
+      if (key.startsWith('INGEST_')) delete process.env[key];
   });
   afterEach(() => {
     process.env = { ...saved };
   });
 
   it('has defaults for every number', () => {
-    expect(ingestConfig()).toMatchObject({ consumers: 8, receiveBatch: 10, maxMessageBytes: 262144, packMaxMessages: 100, autoProvision: false });
+    expect(ingestConfig()).toMatchObject({
+      consumers: 8,
+      receiveBatch: 10,
+      maxMessageBytes: 262144,
+      packMaxMessages: 100,
+      autoProvision: false,
+    });
   });
 
   it('refuses a heartbeat that is not shorter than the visibility timeout, naming the variable', () => {
-    Object.assign(process.env, { INGEST_VISIBILITY_TIMEOUT_SECONDS: '10', INGEST_HEARTBEAT_SECONDS: '10' });
+    Object.assign(process.env, {
+      INGEST_VISIBILITY_TIMEOUT_SECONDS: '10',
+      INGEST_HEARTBEAT_SECONDS: '10',
+    });
     expect(() => ingestConfig()).toThrow(ConfigError);
     expect(() => ingestConfig()).toThrow(/INGEST_HEARTBEAT_SECONDS/);
   });

@@ -37,7 +37,9 @@ export class IngestEnv {
 export const ingestConfig = registerAs('ingest', () => {
   const e = parseEnv(IngestEnv);
   if (e.INGEST_HEARTBEAT_SECONDS >= e.INGEST_VISIBILITY_TIMEOUT_SECONDS) {
-    throw new ConfigError('Invalid configuration: INGEST_HEARTBEAT_SECONDS must be less than INGEST_VISIBILITY_TIMEOUT_SECONDS');
+    throw new ConfigError(
+      'Invalid configuration: INGEST_HEARTBEAT_SECONDS must be less than INGEST_VISIBILITY_TIMEOUT_SECONDS',
+    );
   }
   return {
     enabled: e.INGEST_ENABLED,

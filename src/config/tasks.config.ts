@@ -4,7 +4,11 @@ import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
 import { parseEnv } from './env.schema';
 
 const toBool = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value : value;
+  typeof value === 'string'
+    ? (({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[
+        value.toLowerCase()
+      ] ?? value)
+    : value;
 
 /** Tasks (BullMQ) settings; every number has a default. docs/tasks.md documents each one. */
 export class TasksEnv {

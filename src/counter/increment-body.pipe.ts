@@ -28,7 +28,10 @@ export class IncrementBodyPipe implements PipeTransform<unknown, Promise<Increme
         return { by: by as number };
       }
     }
-    return (await this.standard.transform(value, { ...metadata, metatype: IncrementCounterDto })) as IncrementInput;
+    return (await this.standard.transform(value, {
+      ...metadata,
+      metatype: IncrementCounterDto,
+    })) as IncrementInput;
   }
 }
 

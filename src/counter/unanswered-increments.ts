@@ -47,7 +47,8 @@ export class UnansweredIncrements {
       while (this.pending.length) {
         const { at, ...u } = this.pending[0];
         // Past the outcome record's TTL there is nothing left to reconcile against.
-        if (Date.now() - at < this.ttlMs) await cancelIncrement(this.redis, { ...u, ttlMs: this.ttlMs });
+        if (Date.now() - at < this.ttlMs)
+          await cancelIncrement(this.redis, { ...u, ttlMs: this.ttlMs });
         this.pending.shift();
       }
     } catch {

@@ -1,6 +1,11 @@
 import { SkipThrottle } from '@nestjs/throttler';
 import { Controller, Get, HttpException, Inject, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/public.decorator';
@@ -36,11 +41,18 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: every enabled dependency answers within its timeout' })
   @ApiOkResponse({ description: 'Ready for traffic' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down, or the process is draining' })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down, or the process is draining',
+  })
   ready(@Res({ passthrough: true }) reply: FastifyReply) {
     if (this.shutdown.isDraining) {
       void reply.status(503);
-      return { status: 'error', info: {}, error: { shutdown: { status: 'down', message: 'draining' } }, details: {} };
+      return {
+        status: 'error',
+        info: {},
+        error: { shutdown: { status: 'down', message: 'draining' } },
+        details: {},
+      };
     }
     return this.run(reply);
   }
@@ -64,7 +76,11 @@ export class HealthController {
 
   private checks(): HealthIndicatorFunction[] {
     const checks: HealthIndicatorFunction[] = [() => this.redis.check()];
-    if (this.ingest.enabled) checks.push(() => this.sqs.check(), () => this.dynamodb.check());
+    if (this.ingest.enabled)
+      checks.push(
+        () => this.sqs.check(),
+        () => this.dynamodb.check(),
+      );
     if (this.kubernetes.enabled) checks.push(() => this.kubernetes.check());
     return checks;
   }

@@ -1,7 +1,8 @@
 import { isTransient } from './aws-errors';
 
 describe('isTransient', () => {
-  const withStatus = (name: string, httpStatusCode: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+  const withStatus = (name: string, httpStatusCode: number) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
 
   it('treats unanswered requests, 5xx, 429 and throttling as transient', () => {
     expect(isTransient(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true);

@@ -28,6 +28,8 @@ export async function orUnavailable<T>(dependency: string, call: () => Promise<T
     return await call();
   } catch (err) {
     logger.warn(`${dependency} call failed: ${(err as Error)?.name}: ${(err as Error)?.message}`);
-    throw new DependencyUnavailableException(dependency, { reason: (err as Error)?.name ?? 'Error' });
+    throw new DependencyUnavailableException(dependency, {
+      reason: (err as Error)?.name ?? 'Error',
+    });
   }
 }

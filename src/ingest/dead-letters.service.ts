@@ -36,7 +36,11 @@ export class DeadLettersService {
       const seen = new Map<string, Message>();
       try {
         while (seen.size < limit) {
-          const batch = await this.receive(url, Math.min(10, limit - seen.size), PEEK_VISIBILITY_SECONDS);
+          const batch = await this.receive(
+            url,
+            Math.min(10, limit - seen.size),
+            PEEK_VISIBILITY_SECONDS,
+          );
           const fresh = batch.filter((m) => !seen.has(m.MessageId!));
           if (!fresh.length) break;
           fresh.forEach((m) => seen.set(m.MessageId!, m));
@@ -55,7 +59,10 @@ export class DeadLettersService {
       if (method === 'auto') {
         try {
           const depth = await this.sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl: dlq.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+            new GetQueueAttributesCommand({
+              QueueUrl: dlq.url,
+              AttributeNames: ['ApproximateNumberOfMessages'],
+            }),
           );
           const out = await this.sqs.send(
             new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: main.arn }),
@@ -67,23 +74,37 @@ export class DeadLettersService {
           };
         } catch (err) {
           if (isTransient(err)) throw err;
-          this.logger.warn(`StartMessageMoveTask refused (${(err as Error).name}); moving by receive/send/delete`);
+          this.logger.warn(
+            `StartMessageMoveTask refused (${(err as Error).name}); moving by receive/send/delete`,
+          );
         }
       }
       return this.moveByHand(main.url, dlq.url, limit);
     });
   }
 
-  private async moveByHand(mainUrl: string, dlqUrl: string, limit: number): Promise<RedriveResponseDto> {
+  private async moveByHand(
+    mainUrl: string,
+    dlqUrl: string,
+    limit: number,
+  ): Promise<RedriveResponseDto> {
     const ids: string[] = [];
     let count = 0;
     while (count < limit) {
-      const batch = await this.receive(dlqUrl, Math.min(10, limit - count), MOVE_VISIBILITY_SECONDS);
+      const batch = await this.receive(
+        dlqUrl,
+        Math.min(10, limit - count),
+        MOVE_VISIBILITY_SECONDS,
+      );
       if (!batch.length) break;
       const sent = await this.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: mainUrl,
-          Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.Body, MessageAttributes: m.MessageAttributes })),
+          Entries: batch.map((m, i) => ({
+            Id: String(i),
+            MessageBody: m.Body,
+            MessageAttributes: m.MessageAttributes,
+          })),
         }),
       );
       // Only what the main queue confirmed leaves the DLQ.
@@ -125,9 +146,11 @@ export class DeadLettersService {
         .send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: url,
-            Entries: messages
-              .slice(i, i + 10)
-              .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+            Entries: messages.slice(i, i + 10).map((m, j) => ({
+              Id: String(j),
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: 0,
+            })),
           }),
         )
         .catch(() => undefined); // they reappear after PEEK_VISIBILITY_SECONDS anyway

@@ -8,7 +8,19 @@ const nest = (levels: number): Record<string, unknown> => {
 
 describe('findUnstorable', () => {
   it('accepts what DynamoDB stores', () => {
-    expect(findUnstorable({ a: 0, b: -1.5, c: 1e125, d: 1e-130, e: 2 ** 60, s: 'x', t: true, n: null, l: [1, { x: 2 }] })).toBeUndefined();
+    expect(
+      findUnstorable({
+        a: 0,
+        b: -1.5,
+        c: 1e125,
+        d: 1e-130,
+        e: 2 ** 60,
+        s: 'x',
+        t: true,
+        n: null,
+        l: [1, { x: 2 }],
+      }),
+    ).toBeUndefined();
     expect(findUnstorable(nest(MAX_PAYLOAD_DEPTH))).toBeUndefined();
   });
 
@@ -17,7 +29,10 @@ describe('findUnstorable', () => {
     [{ n: -1e200 }, 'n'],
     [{ items: [{ price: 1e-131 }] }, 'items.0.price'],
   ])('names a number out of range: %j', (payload, path) => {
-    expect(findUnstorable(payload)).toEqual({ path, reason: expect.stringMatching(/outside DynamoDB's range/) });
+    expect(findUnstorable(payload)).toEqual({
+      path,
+      reason: expect.stringMatching(/outside DynamoDB's range/),
+    });
   });
 
   it('names the first level past the depth limit', () => {

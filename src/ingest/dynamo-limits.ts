@@ -22,12 +22,16 @@ function walk(v: unknown, path: string, depth: number): Unstorable | undefined {
   if (typeof v === 'number') {
     const m = Math.abs(v);
     if (m !== 0 && (m < MIN_MAGNITUDE || m >= MAX_MAGNITUDE)) {
-      return { path, reason: `number ${v} is outside DynamoDB's range (1e-130 to 1e126 in magnitude)` };
+      return {
+        path,
+        reason: `number ${v} is outside DynamoDB's range (1e-130 to 1e126 in magnitude)`,
+      };
     }
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  if (depth > MAX_PAYLOAD_DEPTH) return { path, reason: `nested deeper than ${MAX_PAYLOAD_DEPTH} levels` };
+  if (depth > MAX_PAYLOAD_DEPTH)
+    return { path, reason: `nested deeper than ${MAX_PAYLOAD_DEPTH} levels` };
   const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
   for (const [k, x] of entries) {
     const found = walk(x, path ? `${path}.${k}` : k, depth + 1);

@@ -1,7 +1,12 @@
 import { parseMessages, serializeEnvelope, serializePack } from './envelope';
 
 describe('envelope', () => {
-  const e = { id: 'order-1', source: 'shop', payload: { a: [1, { b: null }] }, acceptedAt: '2026-01-01T00:00:00.000Z' };
+  const e = {
+    id: 'order-1',
+    source: 'shop',
+    payload: { a: [1, { b: null }] },
+    acceptedAt: '2026-01-01T00:00:00.000Z',
+  };
   const { source: _s, ...noSource } = e;
   const invalid: Array<[string, Record<string, unknown>]> = [
     ['no id', { ...e, id: undefined }],
@@ -27,7 +32,10 @@ describe('envelope', () => {
     ['not JSON', '{nope'],
     ['a JSON array', '[1]'],
     ['no body', undefined],
-    ...invalid.map(([what, v]): [string, string] => [`an envelope with ${what}`, JSON.stringify(v)]),
+    ...invalid.map(([what, v]): [string, string] => [
+      `an envelope with ${what}`,
+      JSON.stringify(v),
+    ]),
     ['a pack of another version', JSON.stringify({ v: 2, messages: [e] })],
     ['a pack without messages', JSON.stringify({ v: 1 })],
     ['an empty pack', JSON.stringify({ v: 1, messages: [] })],

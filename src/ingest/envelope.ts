@@ -27,7 +27,8 @@ export const PACK_OVERHEAD = Buffer.byteLength(PACK_HEAD + PACK_TAIL);
 
 export const packOfBodies = (bodies: string[]): string => PACK_HEAD + bodies.join(',') + PACK_TAIL;
 
-export const serializePack = (envelopes: Envelope[]): string => packOfBodies(envelopes.map(serializeEnvelope));
+export const serializePack = (envelopes: Envelope[]): string =>
+  packOfBodies(envelopes.map(serializeEnvelope));
 
 /**
  * The envelopes of any SQS body: a pack's, or the one of a single-envelope body (older messages,

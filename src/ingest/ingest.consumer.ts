@@ -1,5 +1,11 @@
 import type { Message, QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { Consumer } from 'sqs-consumer';
 import { ingestConfig, type IngestConfig } from '../config';
 import { SQS_LONG_POLL } from '../infra/aws';
@@ -41,7 +47,9 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
       url = (await this.queues.main()).url;
     } catch (err) {
       const wait = Math.min(ERROR_BACKOFF_MAX_MS, 250 * 2 ** attempt);
-      this.logger.warn(`ingest queue not reachable (${(err as Error).name}); retrying in ${wait} ms`);
+      this.logger.warn(
+        `ingest queue not reachable (${(err as Error).name}); retrying in ${wait} ms`,
+      );
       this.startTimer = setTimeout(() => void this.start(attempt + 1), wait);
       return;
     }
@@ -82,7 +90,9 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
       }
       this.logger.warn(`SQS consumer: ${err.message}`);
     });
-    consumer.on('processing_error', (err) => this.logger.error({ err }, 'processing a batch failed'));
+    consumer.on('processing_error', (err) =>
+      this.logger.error({ err }, 'processing a batch failed'),
+    );
     return consumer;
   }
 

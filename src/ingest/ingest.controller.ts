@@ -39,8 +39,13 @@ export class IngestController {
       'On 503, resend the notAccepted ids with the same ids.',
   })
   @ApiAcceptedResponse({ type: SendMessagesResponseDto, description: 'Every message is queued' })
-  @ApiBadRequestResponse({ description: 'Invalid body; `errors` names each field (e.g. messages.3.id)' })
-  @ApiServiceUnavailableResponse({ type: NotAcceptedResponseDto, description: 'SQS did not take all of them' })
+  @ApiBadRequestResponse({
+    description: 'Invalid body; `errors` names each field (e.g. messages.3.id)',
+  })
+  @ApiServiceUnavailableResponse({
+    type: NotAcceptedResponseDto,
+    description: 'SQS did not take all of them',
+  })
   async send(@Body() dto: SendMessagesDto): Promise<SendMessagesResponseDto> {
     return { messages: await this.ingest.accept(dto.messages) };
   }

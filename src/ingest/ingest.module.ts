@@ -15,7 +15,14 @@ import { IngestService } from './ingest.service';
  * compat and IngestModule share one instance.
  */
 @Module({
-  providers: [IngestProvisioning, IngestQueues, IngestRepository, IngestMetrics, IngestService, DeadLettersService],
+  providers: [
+    IngestProvisioning,
+    IngestQueues,
+    IngestRepository,
+    IngestMetrics,
+    IngestService,
+    DeadLettersService,
+  ],
   exports: [IngestQueues, IngestRepository, IngestMetrics, IngestService, DeadLettersService],
 })
 export class IngestCoreModule {}

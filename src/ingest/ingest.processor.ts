@@ -56,7 +56,9 @@ export class IngestProcessor {
     const parsed = messages.map((m) => ({ m, envelopes: parseMessages(m.Body) }));
     const valid = parsed.filter((p): p is Received => p.envelopes !== undefined);
     const poison = parsed.filter((p) => p.envelopes === undefined).map((p) => p.m);
-    const result = valid.length ? await this.storeWithRetry(valid) : { stored: [], duplicate: [], failed: [] };
+    const result = valid.length
+      ? await this.storeWithRetry(valid)
+      : { stored: [], duplicate: [], failed: [] };
     if (!result) return []; // shutting down: SQS redelivers them
     const done = new Set([...result.stored, ...result.duplicate]);
     const refused = new Set(result.failed);
@@ -65,8 +67,13 @@ export class IngestProcessor {
     const toDelete = deleted.map((v) => v.m);
     const toRelease = [...poison, ...released.map((v) => v.m)];
     this.countStages(result.stored.length, done, valid, released, poison.length);
-    if (toRelease.length) this.logger.warn(`${poison.length} poison and ${released.length} refused messages left for the DLQ`);
-    this.background(Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer));
+    if (toRelease.length)
+      this.logger.warn(
+        `${poison.length} poison and ${released.length} refused messages left for the DLQ`,
+      );
+    this.background(
+      Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer),
+    );
     return toDelete;
   }
 
@@ -76,7 +83,13 @@ export class IngestProcessor {
    * duplicate (redeliveries, resent ids, older acceptances, pack-mates of a refused one coming
    * back). Failed: every envelope of a released message, and each poison message.
    */
-  private countStages(stored: number, done: Set<string>, valid: Received[], released: Received[], poison: number): void {
+  private countStages(
+    stored: number,
+    done: Set<string>,
+    valid: Received[],
+    released: Received[],
+    poison: number,
+  ): void {
     const copies = valid.reduce((n, v) => n + v.envelopes.filter((e) => done.has(e.id)).length, 0);
     this.metrics.count('stored', stored);
     this.metrics.count('duplicate', copies - stored);
@@ -108,7 +121,8 @@ export class IngestProcessor {
           this.logger.error({ err }, 'storing a batch failed; it stays in SQS');
           return { stored: [], duplicate: [], failed: [] };
         }
-        if (attempt === 0) this.logger.warn(`DynamoDB unavailable (${(err as Error).name}); retrying the batch`);
+        if (attempt === 0)
+          this.logger.warn(`DynamoDB unavailable (${(err as Error).name}); retrying the batch`);
         await this.sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** attempt));
       }
     }
@@ -137,11 +151,14 @@ export class IngestProcessor {
           Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
         }),
       );
-      if (out.Failed?.length) this.logger.warn(`${out.Failed.length} deletes failed; those messages will be redelivered`);
+      if (out.Failed?.length)
+        this.logger.warn(`${out.Failed.length} deletes failed; those messages will be redelivered`);
       const ok = new Set((out.Successful ?? []).map((s) => s.Id));
       return messages.filter((_, i) => ok.has(String(i)));
     } catch (err) {
-      this.logger.warn(`DeleteMessageBatch failed (${(err as Error).name}); stored messages will be redelivered`);
+      this.logger.warn(
+        `DeleteMessageBatch failed (${(err as Error).name}); stored messages will be redelivered`,
+      );
       return [];
     }
   }
@@ -154,7 +171,11 @@ export class IngestProcessor {
       await this.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: url,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+          Entries: messages.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
         }),
       );
     } catch {

@@ -27,16 +27,26 @@ const TABLE_ACTIVE_WAIT_MS = 10_000;
  * what exists (only the redrive policy is set again). Used by the app under INGEST_AUTO_PROVISION;
  * in production infrastructure code owns these and this never runs.
  */
-export async function provisionIngest(sqs: SQSClient, ddb: DynamoDBClient, t: ProvisionTarget): Promise<void> {
+export async function provisionIngest(
+  sqs: SQSClient,
+  ddb: DynamoDBClient,
+  t: ProvisionTarget,
+): Promise<void> {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: t.dlqName }));
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
   );
-  const RedrivePolicy = JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: t.maxReceiveCount });
+  const RedrivePolicy = JSON.stringify({
+    deadLetterTargetArn: Attributes?.QueueArn,
+    maxReceiveCount: t.maxReceiveCount,
+  });
   try {
-    await sqs.send(new CreateQueueCommand({ QueueName: t.queueName, Attributes: { RedrivePolicy } }));
+    await sqs.send(
+      new CreateQueueCommand({ QueueName: t.queueName, Attributes: { RedrivePolicy } }),
+    );
   } catch (err) {
-    if (!(err instanceof QueueNameExists) && (err as Error).name !== 'QueueAlreadyExists') throw err;
+    if (!(err instanceof QueueNameExists) && (err as Error).name !== 'QueueAlreadyExists')
+      throw err;
     // It exists with other attributes: bring the redrive policy in line, keep the rest.
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: t.queueName }));
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { RedrivePolicy } }));

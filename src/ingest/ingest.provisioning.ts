@@ -17,6 +17,8 @@ export class IngestProvisioning implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     if (!this.cfg.enabled || !this.cfg.autoProvision) return;
     await provisionIngest(this.sqs, this.ddb, this.cfg);
-    new Logger('Ingest').log(`provisioned ${this.cfg.queueName}, ${this.cfg.dlqName} and table ${this.cfg.tableName}`);
+    new Logger('Ingest').log(
+      `provisioned ${this.cfg.queueName}, ${this.cfg.dlqName} and table ${this.cfg.tableName}`,
+    );
   }
 }

@@ -40,7 +40,9 @@ export class IngestQueues {
   }
 
   private async lookup(name: string, signal?: AbortSignal): Promise<QueueRef> {
-    const { QueueUrl } = await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }), { abortSignal: signal });
+    const { QueueUrl } = await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }), {
+      abortSignal: signal,
+    });
     const { Attributes } = await this.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
       { abortSignal: signal },

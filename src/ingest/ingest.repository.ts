@@ -56,9 +56,12 @@ export class IngestRepository {
   ) {}
 
   async get(id: string, signal?: AbortSignal): Promise<StoredMessage | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.cfg.tableName, Key: { id }, ConsistentRead: true }), {
-      abortSignal: signal,
-    });
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.cfg.tableName, Key: { id }, ConsistentRead: true }),
+      {
+        abortSignal: signal,
+      },
+    );
     return out.Item as StoredMessage | undefined;
   }
 
@@ -67,7 +70,8 @@ export class IngestRepository {
     const newest = new Map<string, StoreInput>();
     for (const input of inputs) {
       const seen = newest.get(input.envelope.id);
-      if (!seen || seen.envelope.acceptedAt < input.envelope.acceptedAt) newest.set(input.envelope.id, input);
+      if (!seen || seen.envelope.acceptedAt < input.envelope.acceptedAt)
+        newest.set(input.envelope.id, input);
     }
     const existing = await this.acceptedAtOf([...newest.keys()]);
     const result: StoreResult = { stored: [], duplicate: [], failed: [] };
@@ -89,7 +93,8 @@ export class IngestRepository {
     // In parallel: a write that fails transiently fails the whole store (retried by the caller),
     // and rewriting what the others stored meanwhile is a harmless upsert.
     const parts: Array<Promise<{ stored: string[]; failed: string[] }>> = [];
-    for (let i = 0; i < items.length; i += WRITE_MAX) parts.push(this.writeBatch(items.slice(i, i + WRITE_MAX)));
+    for (let i = 0; i < items.length; i += WRITE_MAX)
+      parts.push(this.writeBatch(items.slice(i, i + WRITE_MAX)));
     for (const part of await Promise.all(parts)) {
       result.stored.push(...part.stored);
       result.failed.push(...part.failed);
@@ -101,7 +106,8 @@ export class IngestRepository {
   private async acceptedAtOf(ids: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const parts: Array<Promise<void>> = [];
-    for (let i = 0; i < ids.length; i += GET_MAX) parts.push(this.readAcceptedAt(ids.slice(i, i + GET_MAX), found));
+    for (let i = 0; i < ids.length; i += GET_MAX)
+      parts.push(this.readAcceptedAt(ids.slice(i, i + GET_MAX), found));
     await Promise.all(parts);
     return found;
   }
@@ -109,7 +115,8 @@ export class IngestRepository {
   private async readAcceptedAt(ids: string[], found: Map<string, string>): Promise<void> {
     let keys: Array<Record<string, unknown>> | undefined = ids.map((id) => ({ id }));
     for (let attempt = 0; keys?.length; attempt++) {
-      if (attempt >= this.cfg.writeAttempts) throw new StorageBusyError('BatchGetItem left keys unprocessed');
+      if (attempt >= this.cfg.writeAttempts)
+        throw new StorageBusyError('BatchGetItem left keys unprocessed');
       if (attempt > 0) await pause(50 * 2 ** attempt);
       const out: BatchGetCommandOutput = await this.doc.send(
         new BatchGetCommand({
@@ -123,25 +130,33 @@ export class IngestRepository {
           },
         }),
       );
-      for (const item of out.Responses?.[this.cfg.tableName] ?? []) found.set(item.id as string, item.acceptedAt as string);
+      for (const item of out.Responses?.[this.cfg.tableName] ?? [])
+        found.set(item.id as string, item.acceptedAt as string);
       keys = out.UnprocessedKeys?.[this.cfg.tableName]?.Keys;
     }
   }
 
   /** BatchWriteItem with retry of UnprocessedItems; a batch DynamoDB refuses is retried item by item. */
-  private async writeBatch(items: StoredMessage[]): Promise<{ stored: string[]; failed: string[] }> {
+  private async writeBatch(
+    items: StoredMessage[],
+  ): Promise<{ stored: string[]; failed: string[] }> {
     let pending = items;
     try {
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= this.cfg.writeAttempts) throw new StorageBusyError('BatchWriteItem left items unprocessed');
+        if (attempt >= this.cfg.writeAttempts)
+          throw new StorageBusyError('BatchWriteItem left items unprocessed');
         if (attempt > 0) await pause(50 * 2 ** attempt);
         const out = await this.doc.send(
           new BatchWriteCommand({
-            RequestItems: { [this.cfg.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) },
+            RequestItems: {
+              [this.cfg.tableName]: pending.map((Item) => ({ PutRequest: { Item } })),
+            },
           }),
         );
         const left = new Set(
-          (out.UnprocessedItems?.[this.cfg.tableName] ?? []).map((r) => r.PutRequest?.Item?.id as string),
+          (out.UnprocessedItems?.[this.cfg.tableName] ?? []).map(
+            (r) => r.PutRequest?.Item?.id as string,
+          ),
         );
         pending = pending.filter((i) => left.has(i.id));
       }
@@ -155,7 +170,9 @@ export class IngestRepository {
   }
 
   /** Isolates the items DynamoDB refuses (too large, too deep, bad number) from the good ones. */
-  private async writeOneByOne(items: StoredMessage[]): Promise<{ stored: string[]; failed: string[] }> {
+  private async writeOneByOne(
+    items: StoredMessage[],
+  ): Promise<{ stored: string[]; failed: string[] }> {
     const res = { stored: [] as string[], failed: [] as string[] };
     for (const Item of items) {
       try {

@@ -44,13 +44,25 @@ export class IngestService {
     this.assertEnabled();
     const acceptedAt = new Date().toISOString();
     const serialized = messages.map((m, i): Serialized => {
-      const envelope: Envelope = { id: m.id ?? randomUUID(), source: m.source, payload: m.payload, acceptedAt };
+      const envelope: Envelope = {
+        id: m.id ?? randomUUID(),
+        source: m.source,
+        payload: m.payload,
+        acceptedAt,
+      };
       const unstorable = findUnstorable(m.payload);
-      if (unstorable) throw invalid(['messages', i, 'payload', unstorable.path].filter((p) => p !== '').join('.'), unstorable.reason);
+      if (unstorable)
+        throw invalid(
+          ['messages', i, 'payload', unstorable.path].filter((p) => p !== '').join('.'),
+          unstorable.reason,
+        );
       const body = serializeEnvelope(envelope);
       const bytes = Buffer.byteLength(body);
       if (bytes > this.cfg.maxMessageBytes) {
-        throw invalid(`messages.${i}`, `serialized message is ${bytes} bytes; the limit is ${this.cfg.maxMessageBytes}`);
+        throw invalid(
+          `messages.${i}`,
+          `serialized message is ${bytes} bytes; the limit is ${this.cfg.maxMessageBytes}`,
+        );
       }
       return { id: envelope.id, body, bytes };
     });
@@ -64,13 +76,16 @@ export class IngestService {
       deadlineMs: this.cfg.sendDeadlineMs,
     });
     this.metrics.count('accepted', accepted.length);
-    if (notAccepted.length) throw new DependencyUnavailableException('SQS', { accepted, notAccepted });
+    if (notAccepted.length)
+      throw new DependencyUnavailableException('SQS', { accepted, notAccepted });
     return accepted.map((id) => ({ id, status: 'queued' as const }));
   }
 
   async get(id: string): Promise<StoredMessage> {
     this.assertEnabled();
-    const item = await orUnavailable('DynamoDB', () => this.repo.get(id, AbortSignal.timeout(this.cfg.sendDeadlineMs)));
+    const item = await orUnavailable('DynamoDB', () =>
+      this.repo.get(id, AbortSignal.timeout(this.cfg.sendDeadlineMs)),
+    );
     if (!item) throw new NotFoundException(`Message ${id} is not stored (yet)`);
     return item;
   }
@@ -86,11 +101,15 @@ export class IngestService {
     );
     return {
       successful: (out.Successful ?? []).map((s) => s.Id!),
-      failed: (out.Failed ?? []).map((f) => ({ entryId: f.Id!, senderFault: f.SenderFault === true })),
+      failed: (out.Failed ?? []).map((f) => ({
+        entryId: f.Id!,
+        senderFault: f.SenderFault === true,
+      })),
     };
   };
 
   private assertEnabled(): void {
-    if (!this.cfg.enabled) throw new ServiceUnavailableException('Ingest is disabled (INGEST_ENABLED=false)');
+    if (!this.cfg.enabled)
+      throw new ServiceUnavailableException('Ingest is disabled (INGEST_ENABLED=false)');
   }
 }

@@ -7,7 +7,11 @@ const messages = (n: number, bytes = 100): Serialized[] =>
   Array.from({ length: n }, (_, i) => {
     const id = `m${String(i).padStart(3, '0')}`;
     const base = serializeEnvelope({ id, payload: { s: '' }, acceptedAt: at });
-    const body = serializeEnvelope({ id, payload: { s: 'x'.repeat(bytes - Buffer.byteLength(base)) }, acceptedAt: at });
+    const body = serializeEnvelope({
+      id,
+      payload: { s: 'x'.repeat(bytes - Buffer.byteLength(base)) },
+      acceptedAt: at,
+    });
     return { id, body, bytes: Buffer.byteLength(body) };
   });
 const sizes = (packs: Array<{ ids: string[] }>) => packs.map((p) => p.ids.length);
@@ -26,7 +30,8 @@ describe('packMessages', () => {
     const exact = PACK_OVERHEAD + 3 * 100 + 2;
     expect(sizes(packMessages(messages(7), 100, exact))).toEqual([3, 3, 1]);
     expect(sizes(packMessages(messages(7), 100, exact - 1))).toEqual([2, 2, 2, 1]);
-    for (const p of packMessages(messages(7), 100, exact)) expect(Buffer.byteLength(p.body)).toBeLessThanOrEqual(exact);
+    for (const p of packMessages(messages(7), 100, exact))
+      expect(Buffer.byteLength(p.body)).toBeLessThanOrEqual(exact);
   });
 
   it('sends a group of one as a plain envelope, so a message as large as the limit still goes', () => {
@@ -38,6 +43,8 @@ describe('packMessages', () => {
 
   it('does not pack at all with a count of 1', () => {
     const input = messages(5);
-    expect(packMessages(input, 1, 1_000_000)).toEqual(input.map((m) => ({ ids: [m.id], body: m.body })));
+    expect(packMessages(input, 1, 1_000_000)).toEqual(
+      input.map((m) => ({ ids: [m.id], body: m.body })),
+    );
   });
 });

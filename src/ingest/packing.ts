@@ -13,7 +13,11 @@ export interface Serialized {
  * maxBytes bytes. A group of one keeps the single-envelope body (what maxMessages = 1 always
  * gives), so a message that alone fills maxBytes still fits.
  */
-export function packMessages(messages: Serialized[], maxMessages: number, maxBytes: number): Outgoing[] {
+export function packMessages(
+  messages: Serialized[],
+  maxMessages: number,
+  maxBytes: number,
+): Outgoing[] {
   const out: Outgoing[] = [];
   let group: Serialized[] = [];
   let bytes = 0;

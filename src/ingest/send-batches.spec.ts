@@ -1,8 +1,12 @@
 import { chunk, sendAll, type BatchResult, type SendBatch } from './send-batches';
 
-const msgs = (n: number, size = 10) => Array.from({ length: n }, (_, i) => ({ ids: [`m${i}`], body: 'x'.repeat(size) }));
+const msgs = (n: number, size = 10) =>
+  Array.from({ length: n }, (_, i) => ({ ids: [`m${i}`], body: 'x'.repeat(size) }));
 const opts = { maxEntries: 10, maxBatchBytes: 1000, attempts: 3, deadlineMs: 1000 };
-const allOk: SendBatch = async (entries) => ({ successful: entries.map((e) => e.entryId), failed: [] });
+const allOk: SendBatch = async (entries) => ({
+  successful: entries.map((e) => e.entryId),
+  failed: [],
+});
 
 describe('chunk', () => {
   it('cuts at 10 entries', () => {
@@ -15,7 +19,10 @@ describe('chunk', () => {
   });
 
   it('counts bytes, not characters', () => {
-    const wide = [{ ids: ['a'], body: 'é'.repeat(300) }, { ids: ['b'], body: 'é'.repeat(300) }];
+    const wide = [
+      { ids: ['a'], body: 'é'.repeat(300) },
+      { ids: ['b'], body: 'é'.repeat(300) },
+    ];
     expect(chunk(wide, 10, 1000).map((c) => c.length)).toEqual([1, 1]);
   });
 });
@@ -69,14 +76,26 @@ describe('sendAll', () => {
   });
 
   it('answers for every id an SQS message carries', async () => {
-    const packs = [{ ids: ['a', 'b'], body: 'x' }, { ids: ['c', 'd', 'e'], body: 'y' }, { ids: ['f'], body: 'z' }];
-    const send: SendBatch = async () => ({ successful: ['0', '2'], failed: [{ entryId: '1', senderFault: true }] });
-    expect(await sendAll(packs, send, opts)).toEqual({ accepted: ['a', 'b', 'f'], notAccepted: ['c', 'd', 'e'] });
+    const packs = [
+      { ids: ['a', 'b'], body: 'x' },
+      { ids: ['c', 'd', 'e'], body: 'y' },
+      { ids: ['f'], body: 'z' },
+    ];
+    const send: SendBatch = async () => ({
+      successful: ['0', '2'],
+      failed: [{ entryId: '1', senderFault: true }],
+    });
+    expect(await sendAll(packs, send, opts)).toEqual({
+      accepted: ['a', 'b', 'f'],
+      notAccepted: ['c', 'd', 'e'],
+    });
   });
 
   it('stops at the deadline: a hanging SQS leaves everything not accepted', async () => {
     const send: SendBatch = (_entries, signal) =>
-      new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
     const t0 = Date.now();
     const out = await sendAll(msgs(3), send, { ...opts, deadlineMs: 200 });
     expect(Date.now() - t0).toBeLessThan(1000);

@@ -11,7 +11,10 @@ export interface BatchResult {
   failed: Array<{ entryId: string; senderFault: boolean }>;
 }
 
-export type SendBatch = (entries: Array<{ entryId: string; body: string }>, signal: AbortSignal) => Promise<BatchResult>;
+export type SendBatch = (
+  entries: Array<{ entryId: string; body: string }>,
+  signal: AbortSignal,
+) => Promise<BatchResult>;
 
 export interface SendOptions {
   maxEntries: number;
@@ -26,7 +29,11 @@ export interface SendOutcome {
 }
 
 /** Splits into chunks of at most maxEntries and maxBatchBytes (body bytes), keeping order. */
-export function chunk<T extends Outgoing>(items: T[], maxEntries: number, maxBatchBytes: number): T[][] {
+export function chunk<T extends Outgoing>(
+  items: T[],
+  maxEntries: number,
+  maxBatchBytes: number,
+): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
@@ -52,17 +59,28 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * of an SQS message goes with it): an id in notAccepted may still have reached the queue (a lost
  * answer), so a client retries it with the same id and storage keeps one item.
  */
-export async function sendAll(messages: Outgoing[], send: SendBatch, o: SendOptions): Promise<SendOutcome> {
+export async function sendAll(
+  messages: Outgoing[],
+  send: SendBatch,
+  o: SendOptions,
+): Promise<SendOutcome> {
   const indexed = messages.map((m, i) => ({ ...m, entryId: String(i) }));
   const signal = AbortSignal.timeout(o.deadlineMs);
   const confirmed = new Set<string>();
   await Promise.all(
     chunk(indexed, o.maxEntries, o.maxBatchBytes).map(async (batch) => {
       let pending = batch;
-      for (let attempt = 1; attempt <= o.attempts && pending.length > 0 && !signal.aborted; attempt++) {
+      for (
+        let attempt = 1;
+        attempt <= o.attempts && pending.length > 0 && !signal.aborted;
+        attempt++
+      ) {
         if (attempt > 1) await pause(25 * 2 ** attempt);
         try {
-          const res = await send(pending.map(({ entryId, body }) => ({ entryId, body })), signal);
+          const res = await send(
+            pending.map(({ entryId, body }) => ({ entryId, body })),
+            signal,
+          );
           res.successful.forEach((e) => confirmed.add(e));
           const retryable = new Set(res.failed.filter((f) => !f.senderFault).map((f) => f.entryId));
           pending = pending.filter((p) => retryable.has(p.entryId));

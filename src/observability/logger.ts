@@ -14,7 +14,14 @@ export function createRootLogger(cfg: AppConfig): Logger {
     base: { pid: process.pid, role: cfg.role },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['headers["x-api-key"]', 'headers.authorization', 'headers.cookie', '*.apiKey', '*.password', '*.secret'],
+      paths: [
+        'headers["x-api-key"]',
+        'headers.authorization',
+        'headers.cookie',
+        '*.apiKey',
+        '*.password',
+        '*.secret',
+      ],
       censor: '[redacted]',
     },
   });
@@ -22,7 +29,11 @@ export function createRootLogger(cfg: AppConfig): Logger {
 
 // No per-request middleware: it cost a child logger and a middie pass on every request (≈10% of
 // the counter route's CPU); request lines come from AccessLog, with the id, from Fastify's logger.
-export const nestLoggerParams = (logger: Logger): Params => ({ pinoHttp: { logger }, useExisting: true, forRoutes: [] });
+export const nestLoggerParams = (logger: Logger): Params => ({
+  pinoHttp: { logger },
+  useExisting: true,
+  forRoutes: [],
+});
 
 /**
  * One access-log line per request, written when it completes (404s and early errors included):
@@ -35,7 +46,11 @@ export class AccessLog extends LogController {
 
   override incomingRequest(): void {}
 
-  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+  override requestCompleted(
+    error: Error | null | undefined,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     if (this.isLogDisabled(req)) return;
     const line = {
       req: { method: req.method, url: req.url, route: req.routeOptions.url },

@@ -17,11 +17,15 @@ import { Public } from '../common/auth/public.decorator';
 @Controller()
 export class MetricsController extends PrometheusController {
   @Get()
-  override async index(@Res({ passthrough: true }) response: FastifyReply, @Query('name') name?: string | string[]) {
+  override async index(
+    @Res({ passthrough: true }) response: FastifyReply,
+    @Query('name') name?: string | string[],
+  ) {
     if (name === undefined) return super.index(response);
     const names = [name].flat();
     const unknown = names.filter((n) => !register.getSingleMetric(n));
-    if (unknown.length) throw new BadRequestException(`Unknown metric family: ${unknown.join(', ')}`);
+    if (unknown.length)
+      throw new BadRequestException(`Unknown metric family: ${unknown.join(', ')}`);
     const texts = await Promise.all(names.map((n) => register.getSingleMetricAsString(n)));
     void response.header('content-type', register.contentType);
     return `${texts.join('\n')}\n`;

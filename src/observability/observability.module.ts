@@ -9,7 +9,10 @@ import { MetricsController } from './metrics.controller';
   imports: [
     // Default metrics are registered by ensureDefaultMetrics so a second app in one process
     // (tests) does not collide on names.
-    PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: false } }),
+    PrometheusModule.register({
+      controller: MetricsController,
+      defaultMetrics: { enabled: false },
+    }),
   ],
   providers: [HttpMetrics],
   exports: [HttpMetrics],

@@ -48,25 +48,19 @@ export class QueueUi implements OnModuleInit {
         // Failed sign-ins count against the caller's IP like any keyless request: no free guessing.
         const retryAfter = await this.limiter.hit(req.ip);
         if (retryAfter !== undefined) {
-          return reply
-            .code(429)
-            .header('retry-after', retryAfter)
-            .send({
-              statusCode: 429,
-              error: 'Too Many Requests',
-              message: 'Too many failed sign-ins: retry after the seconds in Retry-After',
-              requestId: req.id,
-            });
-        }
-        return reply
-          .code(401)
-          .header('www-authenticate', REALM)
-          .send({
-            statusCode: 401,
-            error: 'Unauthorized',
-            message: 'Queue UI: sign in with any user name and an API key as password',
+          return reply.code(429).header('retry-after', retryAfter).send({
+            statusCode: 429,
+            error: 'Too Many Requests',
+            message: 'Too many failed sign-ins: retry after the seconds in Retry-After',
             requestId: req.id,
           });
+        }
+        return reply.code(401).header('www-authenticate', REALM).send({
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: 'Queue UI: sign in with any user name and an API key as password',
+          requestId: req.id,
+        });
       });
       await scope.register(board.registerPlugin(), { prefix: QUEUE_UI_PATH });
     });

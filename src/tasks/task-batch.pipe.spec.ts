@@ -16,14 +16,27 @@ const fieldsOf = (body: unknown): string[] => {
     err = e;
   }
   expect(err).toBeInstanceOf(BadRequestException);
-  return ((err as BadRequestException).getResponse() as { errors: { field: string }[] }).errors.map((e) => e.field);
+  return ((err as BadRequestException).getResponse() as { errors: { field: string }[] }).errors.map(
+    (e) => e.field,
+  );
 };
 
-const dtoAccepts = (item: object) => validateSync(plainToInstance(CreateTaskDto, item), { whitelist: true, forbidNonWhitelisted: true }).length === 0;
+const dtoAccepts = (item: object) =>
+  validateSync(plainToInstance(CreateTaskDto, item), {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+  }).length === 0;
 
 describe('TaskBatchPipe', () => {
   it('passes items in the common shape through as they are (the hand-checked path)', () => {
-    const item = { type: 'echo', payload: { a: 1 }, id: 'job-1', priority: 1, delayMs: 0, maxAttempts: 3 };
+    const item = {
+      type: 'echo',
+      payload: { a: 1 },
+      id: 'job-1',
+      priority: 1,
+      delayMs: 0,
+      maxAttempts: 3,
+    };
     const out = pipe.transform({ tasks: [item, { type: 'sleep' }] });
     expect(out.tasks[0]).toBe(item);
     expect(out.tasks[1]).toEqual({ type: 'sleep' });
@@ -74,8 +87,16 @@ describe('TaskBatchPipe', () => {
     ['an empty list', { tasks: [] }, ['tasks']],
     [`${MAX_BATCH + 1} items`, { tasks: many(MAX_BATCH + 1) }, ['tasks']],
     ['an unknown top-level field', { tasks: many(1), extra: 1 }, ['extra']],
-    ['items that are not objects', { tasks: [{ type: 'echo' }, 5, null, [{ type: 'echo' }]] }, ['tasks.1', 'tasks.2', 'tasks.3']],
-    ['bad fields of one item', { tasks: [{ type: 'echo' }, { type: 'echo', priority: 0, bogus: 1 }] }, ['tasks.1.priority', 'tasks.1.bogus']],
+    [
+      'items that are not objects',
+      { tasks: [{ type: 'echo' }, 5, null, [{ type: 'echo' }]] },
+      ['tasks.1', 'tasks.2', 'tasks.3'],
+    ],
+    [
+      'bad fields of one item',
+      { tasks: [{ type: 'echo' }, { type: 'echo', priority: 0, bogus: 1 }] },
+      ['tasks.1.priority', 'tasks.1.bogus'],
+    ],
     ['an item without type', { tasks: [{ payload: {} }] }, ['tasks.0.type']],
   ])('refuses %s, naming %j', (_, body, fields) => {
     expect(fieldsOf(body).sort()).toEqual([...fields].sort());

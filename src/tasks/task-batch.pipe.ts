@@ -4,7 +4,14 @@ import { validateSync } from 'class-validator';
 import type { FieldError } from '../common/errors/error-body';
 import { flattenValidationErrors, validationFailed } from '../common/errors/validation';
 import { CreateTaskDto } from './dto/create-task.dto';
-import { MAX_ATTEMPTS_LIMIT, MAX_BATCH, MAX_DELAY_MS, MAX_PRIORITY, MIN_PRIORITY, TASK_ID_PATTERN } from './task.types';
+import {
+  MAX_ATTEMPTS_LIMIT,
+  MAX_BATCH,
+  MAX_DELAY_MS,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  TASK_ID_PATTERN,
+} from './task.types';
 import type { SubmitTask } from './tasks.service';
 
 /** The validated batch body (an interface: the global validation pipe leaves it alone). */
@@ -21,11 +28,13 @@ export interface TaskBatchInput {
 @Injectable()
 export class TaskBatchPipe implements PipeTransform<unknown, TaskBatchInput> {
   transform(value: unknown): TaskBatchInput {
-    if (value !== undefined && !isPlainObject(value)) throw invalid('body', 'body must be a JSON object');
+    if (value !== undefined && !isPlainObject(value))
+      throw invalid('body', 'body must be a JSON object');
     const body = value ?? {};
     const fields: FieldError[] = [];
     for (const key of Object.keys(body)) {
-      if (key !== 'tasks') fields.push({ field: key, messages: [`property ${key} should not exist`] });
+      if (key !== 'tasks')
+        fields.push({ field: key, messages: [`property ${key} should not exist`] });
     }
     const tasks = body.tasks;
     const sizeError = !Array.isArray(tasks)
@@ -41,7 +50,9 @@ export class TaskBatchPipe implements PipeTransform<unknown, TaskBatchInput> {
         fields.push({ field: `tasks.${i}`, messages: [`tasks.${i} must be an object`] });
         return undefined;
       }
-      return isCommonItem(item) ? (item as unknown as SubmitTask) : standard(item, `tasks.${i}`, fields);
+      return isCommonItem(item)
+        ? (item as unknown as SubmitTask)
+        : standard(item, `tasks.${i}`, fields);
     });
     if (fields.length) throw validationFailed(fields);
     return { tasks: items as SubmitTask[] };
@@ -75,7 +86,8 @@ function standard(item: object, at: string, fields: FieldError[]): SubmitTask {
   return dto;
 }
 
-const invalid = (field: string, message: string) => validationFailed([{ field, messages: [message] }]);
+const invalid = (field: string, message: string) =>
+  validationFailed([{ field, messages: [message] }]);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;

@@ -42,10 +42,13 @@ export interface Page {
 const badCursor = () =>
   new BadRequestException({
     message: 'Validation failed: cursor (cursor is not one this API returned for these filters)',
-    errors: [{ field: 'cursor', messages: ['cursor is not one this API returned for these filters'] }],
+    errors: [
+      { field: 'cursor', messages: ['cursor is not one this API returned for these filters'] },
+    ],
   });
 
-export const encodeCursor = (p: Position): string => Buffer.from(JSON.stringify(p)).toString('base64url');
+export const encodeCursor = (p: Position): string =>
+  Buffer.from(JSON.stringify(p)).toString('base64url');
 
 export function decodeCursor(cursor: string, status?: TaskStatus): Position {
   let p: unknown;
@@ -76,20 +79,25 @@ export class TaskPages {
 
   async page(q: PageQuery): Promise<Page> {
     const items: Task[] = [];
-    let [si, score, id]: Position = q.cursor ? decodeCursor(q.cursor, q.status) : [0, -Infinity, ''];
+    let [si, score, id]: Position = q.cursor
+      ? decodeCursor(q.cursor, q.status)
+      : [0, -Infinity, ''];
     let scanned = 0;
     for (; si < SOURCES.length; si++, score = -Infinity, id = '') {
       const src = SOURCES[si];
       if (q.status && src.status !== q.status) continue;
       for (;;) {
         const batch = await this.after(src, score, id, BATCH);
-        const jobs = await Promise.all(batch.map((c) => this.queue.getJob(c.id) as Promise<Job | undefined>));
+        const jobs = await Promise.all(
+          batch.map((c) => this.queue.getJob(c.id) as Promise<Job | undefined>),
+        );
         for (let i = 0; i < batch.length; i++) {
           ({ score, id } = batch[i]);
           scanned++;
           const job = jobs[i];
           if (job && (!q.type || job.name === q.type)) items.push(toTask(job, src.status));
-          if (items.length >= q.limit || scanned >= MAX_SCAN) return { items, nextCursor: encodeCursor([si, score, id]) };
+          if (items.length >= q.limit || scanned >= MAX_SCAN)
+            return { items, nextCursor: encodeCursor([si, score, id]) };
         }
         if (batch.length < BATCH) break;
       }
@@ -102,12 +110,23 @@ export class TaskPages {
     const key = this.queue.keys[src.key];
     if (src.kind === 'list') {
       const ids = [...new Set(await this.redis.lrange(key, 0, -1))].sort();
-      return ids.filter((m) => score < 0 || m > id).slice(0, count).map((m) => ({ score: 0, id: m }));
+      return ids
+        .filter((m) => score < 0 || m > id)
+        .slice(0, count)
+        .map((m) => ({ score: 0, id: m }));
     }
     const out: Array<{ score: number; id: string }> = [];
     const min = score === -Infinity ? '-inf' : String(score);
-    for (let offset = 0; out.length < count; ) {
-      const raw = await this.redis.zrangebyscore(key, min, '+inf', 'WITHSCORES', 'LIMIT', offset, count);
+    for (let offset = 0; out.length < count;) {
+      const raw = await this.redis.zrangebyscore(
+        key,
+        min,
+        '+inf',
+        'WITHSCORES',
+        'LIMIT',
+        offset,
+        count,
+      );
       for (let i = 0; i < raw.length; i += 2) {
         const s = Number(raw[i + 1]);
         if (s === score && raw[i] <= id) continue;

@@ -26,6 +26,8 @@ export class TaskRegistry {
   get(type: string): TaskHandler {
     const handler = this.byType.get(type);
     if (handler) return handler;
-    throw validationFailed([{ field: 'type', messages: [`type must be one of: ${this.types.join(', ')}`] }]);
+    throw validationFailed([
+      { field: 'type', messages: [`type must be one of: ${this.types.join(', ')}`] },
+    ]);
   }
 }

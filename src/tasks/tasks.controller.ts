@@ -39,9 +39,14 @@ export class TasksController {
   @ApiAcceptedResponse({ type: TaskDto, description: 'Queued; `Location` points at the task' })
   @ApiOkResponse({ type: TaskDto, description: 'Same id and body as an existing task: that task' })
   @ApiConflictResponse({ description: 'A task with this id exists with a different body' })
-  async create(@Body() body: CreateTaskDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TaskDto> {
+  async create(
+    @Body() body: CreateTaskDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskDto> {
     const { task, created } = await this.tasks.submit(body);
-    void reply.status(created ? 202 : 200).header('location', `/v1/tasks/${encodeURIComponent(task.id)}`);
+    void reply
+      .status(created ? 202 : 200)
+      .header('location', `/v1/tasks/${encodeURIComponent(task.id)}`);
     return task;
   }
 
@@ -56,14 +61,23 @@ export class TasksController {
       'The body must also fit within BODY_LIMIT_BYTES (1 MiB by default). Each created task counts in tasks_submitted_total.',
   })
   @ApiBody({ type: CreateTaskBatchDto })
-  @ApiAcceptedResponse({ type: TaskBatchDto, description: 'At least one task was created; `items` follow the request order' })
-  @ApiOkResponse({ type: TaskBatchDto, description: 'Every task already existed with the same body (a replay)' })
+  @ApiAcceptedResponse({
+    type: TaskBatchDto,
+    description: 'At least one task was created; `items` follow the request order',
+  })
+  @ApiOkResponse({
+    type: TaskBatchDto,
+    description: 'Every task already existed with the same body (a replay)',
+  })
   @ApiConflictResponse({
     description:
       'Client ids already used with a different body, named in the message and `ids`: nothing was queued. ' +
       'Rarely, a concurrent request takes an id between the check and the insert: then the message says the other tasks were queued.',
   })
-  async createBatch(@Body(TaskBatchPipe) body: TaskBatchInput, @Res({ passthrough: true }) reply: FastifyReply): Promise<TaskBatchDto> {
+  async createBatch(
+    @Body(TaskBatchPipe) body: TaskBatchInput,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskBatchDto> {
     const items = await this.tasks.submitBatch(body.tasks);
     void reply.status(items.some((i) => i.created) ? 202 : 200);
     return { items };

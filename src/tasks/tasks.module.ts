@@ -1,7 +1,13 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { CounterModule } from '../counter';
-import { redisConfig, tasksConfig, type AppRole, type RedisConfig, type TasksConfig } from '../config';
+import {
+  redisConfig,
+  tasksConfig,
+  type AppRole,
+  type RedisConfig,
+  type TasksConfig,
+} from '../config';
 import { BULLMQ_PRODUCER, BullMqConnectionModule, bullPrefix } from '../infra/redis';
 import { loadTasksUiEnabled } from './queue-ui.flag';
 import { TASK_HANDLERS } from './handlers';
@@ -31,7 +37,11 @@ export class TasksModule {
     if (existing) return existing;
     const providers: Provider[] = [
       ...TASK_HANDLERS,
-      { provide: TaskRegistry, inject: TASK_HANDLERS, useFactory: (...hs: TaskHandler[]) => new TaskRegistry(hs) },
+      {
+        provide: TaskRegistry,
+        inject: TASK_HANDLERS,
+        useFactory: (...hs: TaskHandler[]) => new TaskRegistry(hs),
+      },
       TasksMetrics,
       TasksService,
     ];

@@ -1,7 +1,20 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ShutdownState } from '../common/lifecycle/shutdown.state';
-import { appConfig, redisConfig, tasksConfig, type AppConfig, type RedisConfig, type TasksConfig } from '../config';
+import {
+  appConfig,
+  redisConfig,
+  tasksConfig,
+  type AppConfig,
+  type RedisConfig,
+  type TasksConfig,
+} from '../config';
 import type { Redis } from 'ioredis';
 import { REDIS, bullPrefix, bullWorkerConnection } from '../infra/redis';
 import { TaskRegistry } from './task-registry';
@@ -42,7 +55,10 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.worker.on('error', (err) => this.logger.warn(`worker: ${err.message}`));
     this.worker.on('failed', (job, err) => {
-      if (job) this.logger.log(`task ${job.id} (${job.name}) run ${job.attemptsStarted} failed: ${err.message}`);
+      if (job)
+        this.logger.log(
+          `task ${job.id} (${job.name}) run ${job.attemptsStarted} failed: ${err.message}`,
+        );
     });
     this.shutdown.onDrain(() => void this.worker?.pause(true).catch(() => undefined));
   }
@@ -57,9 +73,13 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (!worker) return;
     await worker.pause(true).catch(() => undefined); // take nothing new
     // The shared request-path client talks to the same Redis: its state says whether it is up.
-    const graceMs = this.redis.status === 'ready' ? Math.max(this.app.shutdownTimeoutMs - 2000, 1000) : 0;
+    const graceMs =
+      this.redis.status === 'ready' ? Math.max(this.app.shutdownTimeoutMs - 2000, 1000) : 0;
     const finished = await within(Promise.allSettled(this.active), graceMs);
-    if (!finished) this.logger.warn(`tasks still running after ${graceMs} ms; stalled-job recovery takes them over`);
+    if (!finished)
+      this.logger.warn(
+        `tasks still running after ${graceMs} ms; stalled-job recovery takes them over`,
+      );
     // Our own tasks are done (or given up on): close without waiting on BullMQ's blocking poll,
     // which can hang for seconds after a Redis restart. (close() then close(true) would not
     // help: BullMQ returns the first, pending close to the second call.)

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { BadRequestException, ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { createIORedisClient, Job, type IRedisClient, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -50,7 +57,10 @@ export interface Submitted {
 const unavailable = () => new DependencyUnavailableException('Redis');
 
 const conflict = (ids: string[], outcome: string) =>
-  new ConflictException({ message: `Tasks already exist with a different body: ${ids.join(', ')}; ${outcome}`, ids });
+  new ConflictException({
+    message: `Tasks already exist with a different body: ${ids.join(', ')}; ${outcome}`,
+    ids,
+  });
 
 /** The fields a 400 names, moved under `prefix` (a batch item). */
 function fieldsUnder(e: BadRequestException, prefix: string): FieldError[] {
@@ -91,13 +101,19 @@ export class TasksService {
     return this.redisOp(async () => {
       if (item.clientId) {
         const existing = await this.queue.getJob(item.id);
-        if (existing) return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
+        if (existing)
+          return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
       }
-      const added = await this.queue.add(item.fp.type, item.fp.payload, this.jobOptions(item.id, item.fp));
+      const added = await this.queue.add(
+        item.fp.type,
+        item.fp.payload,
+        this.jobOptions(item.id, item.fp),
+      );
       if (item.clientId) {
         // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
         const stored = await this.queue.getJob(item.id);
-        if (!stored) throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
+        if (!stored)
+          throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
         this.sameOrConflict(stored, item.fp);
         this.metrics.submitted.inc({ type: item.fp.type });
         return { task: await this.view(stored), created: true };
@@ -115,20 +131,34 @@ export class TasksService {
     const items = this.prepareBatch(inputs);
     return this.redisOp(async () => {
       // One round trip: the producer connection pipelines these automatically.
-      const existing = await Promise.all(items.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)));
-      const clash = items.filter((it, i) => existing[i] && !this.sameBody(existing[i], it.fp)).map((it) => it.id);
+      const existing = await Promise.all(
+        items.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
+      );
+      const clash = items
+        .filter((it, i) => existing[i] && !this.sameBody(existing[i], it.fp))
+        .map((it) => it.id);
       if (clash.length) throw conflict(clash, 'nothing was queued');
       const fresh = items.filter((_, i) => !existing[i]);
       const added = fresh.length ? await this.addAtomically(fresh) : [];
       // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
-      const stored = await Promise.all(fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)));
+      const stored = await Promise.all(
+        fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
+      );
       const lost = new Set(fresh.filter((it, i) => stored[i] && !this.sameBody(stored[i], it.fp)));
-      const created = new Map(fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])));
-      if (lost.size) throw conflict([...lost].map((it) => it.id), 'the other tasks of this batch were queued');
+      const created = new Map(
+        fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])),
+      );
+      if (lost.size)
+        throw conflict(
+          [...lost].map((it) => it.id),
+          'the other tasks of this batch were queued',
+        );
       return Promise.all(
         items.map(async (it, i) => {
           const job = existing[i];
-          return job ? { task: await this.view(job), created: false } : (created.get(it) as Submitted);
+          return job
+            ? { task: await this.view(job), created: false }
+            : (created.get(it) as Submitted);
         }),
       );
     });
@@ -147,11 +177,15 @@ export class TasksService {
   async remove(id: string): Promise<Task> {
     return this.redisOp(async () => {
       const task = await this.view(await this.mustFind(id));
-      if (task.status === 'active') throw new ConflictException(`Task ${id} is active; it can be deleted once it finishes`);
+      if (task.status === 'active')
+        throw new ConflictException(`Task ${id} is active; it can be deleted once it finishes`);
       try {
         await this.queue.remove(id);
       } catch (e) {
-        if (/locked/i.test((e as Error).message)) throw new ConflictException(`Task ${id} became active; it can be deleted once it finishes`);
+        if (/locked/i.test((e as Error).message))
+          throw new ConflictException(
+            `Task ${id} became active; it can be deleted once it finishes`,
+          );
         throw e;
       }
       return task;
@@ -163,11 +197,15 @@ export class TasksService {
     return this.redisOp(async () => {
       const job = await this.mustFind(id);
       const state = await job.getState();
-      if (state !== 'failed') throw new ConflictException(`Task ${id} is ${statusOf(state) ?? state}; only a failed task can be retried`);
+      if (state !== 'failed')
+        throw new ConflictException(
+          `Task ${id} is ${statusOf(state) ?? state}; only a failed task can be retried`,
+        );
       try {
         await job.retry('failed', { resetAttemptsMade: true });
       } catch (e) {
-        if (/not in the failed state|is not in the/i.test((e as Error).message)) throw new ConflictException(`Task ${id} is no longer failed`);
+        if (/not in the failed state|is not in the/i.test((e as Error).message))
+          throw new ConflictException(`Task ${id} is no longer failed`);
         throw e;
       }
       return this.view(await this.mustFind(id));
@@ -198,7 +236,11 @@ export class TasksService {
       if (input.id) {
         const first = firstUse.get(input.id);
         if (first === undefined) firstUse.set(input.id, i);
-        else fields.push({ field: `tasks.${i}.id`, messages: [`id ${input.id} is already used by tasks.${first}`] });
+        else
+          fields.push({
+            field: `tasks.${i}.id`,
+            messages: [`id ${input.id} is already used by tasks.${first}`],
+          });
       }
       try {
         return this.prepare(input);
@@ -220,7 +262,9 @@ export class TasksService {
   private async addAtomically(items: Prepared[]): Promise<Job[]> {
     const client: IRedisClient = createIORedisClient(this.producer); // the proxy the Queue itself uses
     const multi = client.multi();
-    const jobs = items.map(({ id, fp }) => new Job(this.queue, fp.type, fp.payload, this.jobOptions(id, fp), id));
+    const jobs = items.map(
+      ({ id, fp }) => new Job(this.queue, fp.type, fp.payload, this.jobOptions(id, fp), id),
+    );
     // addJob queues its script on the MULTI (sent only by exec) and settles without waiting for
     // it; one that throws (invalid options) means the transaction is never sent.
     const queued = await Promise.allSettled(jobs.map((job) => job.addJob(multi)));
@@ -261,7 +305,8 @@ export class TasksService {
   }
 
   private sameOrConflict(job: Job, fp: Fingerprint): Job {
-    if (!this.sameBody(job, fp)) throw new ConflictException(`Task ${job.id} already exists with a different body`);
+    if (!this.sameBody(job, fp))
+      throw new ConflictException(`Task ${job.id} already exists with a different body`);
     return job;
   }
 

@@ -8,7 +8,9 @@ export const OTHER_KEY = 'test-key-rotated-0123456789';
  * Boots the real app in-process against the embedded stack, with env overrides applied only
  * while it builds (config is read at start). Requests go through Fastify's inject: no port.
  */
-export async function bootApp(overrides: Record<string, string | undefined> = {}): Promise<NestFastifyApplication> {
+export async function bootApp(
+  overrides: Record<string, string | undefined> = {},
+): Promise<NestFastifyApplication> {
   const saved = { ...process.env };
   Object.assign(process.env, { API_KEYS: `${TEST_KEY},${OTHER_KEY}`, ...overrides });
   for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete process.env[k];

@@ -6,19 +6,27 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 /** Queue, DLQ and table names of this suite's own, so suites running in parallel do not share messages. */
 export function ingestNames(label: string): Record<string, string> {
   const tag = `${label}-${randomBytes(3).toString('hex')}`;
-  return { INGEST_QUEUE_NAME: `t-${tag}`, INGEST_DLQ_NAME: `t-${tag}-dlq`, INGEST_TABLE_NAME: `t-${tag}` };
+  return {
+    INGEST_QUEUE_NAME: `t-${tag}`,
+    INGEST_DLQ_NAME: `t-${tag}-dlq`,
+    INGEST_TABLE_NAME: `t-${tag}`,
+  };
 }
 
 /** SDK clients straight to the shared emulators (not through any proxy a suite puts in front). */
 export function directClients() {
-  const opts = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const opts = {
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
   const sqs = new SQSClient({ ...opts, endpoint: process.env.AWS_ENDPOINT_URL_SQS });
   const ddb = new DynamoDBClient({ ...opts, endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const doc = DynamoDBDocumentClient.from(ddb);
   return {
     sqs,
     doc,
-    queueUrl: async (QueueName: string) => (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!,
+    queueUrl: async (QueueName: string) =>
+      (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!,
     async scan(TableName: string): Promise<Array<Record<string, unknown>>> {
       const items: Array<Record<string, unknown>> = [];
       let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -33,7 +41,9 @@ export function directClients() {
       let total = 0;
       let ExclusiveStartKey: Record<string, unknown> | undefined;
       do {
-        const out = await doc.send(new ScanCommand({ TableName, Select: 'COUNT', ExclusiveStartKey }));
+        const out = await doc.send(
+          new ScanCommand({ TableName, Select: 'COUNT', ExclusiveStartKey }),
+        );
         total += out.Count ?? 0;
         ExclusiveStartKey = out.LastEvaluatedKey;
       } while (ExclusiveStartKey);
@@ -47,13 +57,19 @@ export function directClients() {
 }
 
 /** Polls until `check` returns a truthy value, or fails with the last value seen. */
-export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T>,
+  timeoutMs = 15_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T;
   for (;;) {
     last = await check();
     if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

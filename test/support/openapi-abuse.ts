@@ -28,14 +28,26 @@ export function operationsOf(doc: {
   const resolve = (s: Schema | undefined, depth = 0): Schema | undefined => {
     if (!s || depth > 8) return s;
     if (s.$ref) return resolve(doc.components?.schemas?.[s.$ref.split('/').pop()!], depth + 1);
-    if (s.allOf) return resolve(Object.assign({}, ...s.allOf.map((x) => resolve(x, depth + 1))), depth + 1);
-    const props = s.properties && Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolve(v, depth + 1)!]));
-    return { ...s, ...(props ? { properties: props } : {}), ...(s.items ? { items: resolve(s.items, depth + 1) } : {}) };
+    if (s.allOf)
+      return resolve(Object.assign({}, ...s.allOf.map((x) => resolve(x, depth + 1))), depth + 1);
+    const props =
+      s.properties &&
+      Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolve(v, depth + 1)!]));
+    return {
+      ...s,
+      ...(props ? { properties: props } : {}),
+      ...(s.items ? { items: resolve(s.items, depth + 1) } : {}),
+    };
   };
   const ops: Operation[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, raw] of Object.entries(item)) {
-      const op = raw as { deprecated?: boolean; parameters?: Operation['parameters']; requestBody?: { content?: Record<string, { schema?: Schema }> }; responses?: Record<string, unknown> };
+      const op = raw as {
+        deprecated?: boolean;
+        parameters?: Operation['parameters'];
+        requestBody?: { content?: Record<string, { schema?: Schema }> };
+        responses?: Record<string, unknown>;
+      };
       ops.push({
         method: method.toUpperCase(),
         path,
@@ -72,7 +84,14 @@ export const hostileString = fc.oneof(
   fc.integer({ min: 300, max: 5000 }).map((n) => 'A'.repeat(n) + '/'),
 );
 
-const nonString = fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }));
+const nonString = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer(),
+  fc.double(),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+);
 const nonNumber = fc.oneof(
   fc.constant(null),
   fc.boolean(),
@@ -81,8 +100,20 @@ const nonNumber = fc.oneof(
   fc.array(fc.integer(), { maxLength: 2 }),
   fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
 );
-const nonObject = fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), hostileString, fc.array(fc.integer(), { maxLength: 3 }));
-const nonArray = fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), hostileString, fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }));
+const nonObject = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer(),
+  hostileString,
+  fc.array(fc.integer(), { maxLength: 3 }),
+);
+const nonArray = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer(),
+  hostileString,
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+);
 
 /** A value of the wrong type for the property (or outside its enum), so any validator must refuse it. */
 export function wrongFor(s: Schema | undefined): fc.Arbitrary<unknown> {
@@ -113,45 +144,90 @@ export interface AbuseCase {
 }
 
 /** Invalid requests for one operation: hostile path/query values and malformed, mistyped, huge bodies. */
-export function abuseCases(op: Operation, fill: (name: string) => string): fc.Arbitrary<AbuseCase> | undefined {
+export function abuseCases(
+  op: Operation,
+  fill: (name: string) => string,
+): fc.Arbitrary<AbuseCase> | undefined {
   const pathParams = op.parameters.filter((p) => p.in === 'path');
   const queryParams = op.parameters.filter((p) => p.in === 'query');
   const validPath = op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(fill(n)));
   const cases: fc.Arbitrary<AbuseCase>[] = [];
   if (pathParams.length) {
     cases.push(
-      fc.record({ name: fc.constantFrom(...pathParams.map((p) => p.name)), value: hostileString }).map(({ name, value }) => ({
-        label: `path ${name}=${JSON.stringify(value).slice(0, 60)}`,
-        path: op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(n === name ? value : fill(n))),
-        ...(op.body ? { contentType: 'application/json', payload: '{}' } : {}),
-      })),
+      fc
+        .record({ name: fc.constantFrom(...pathParams.map((p) => p.name)), value: hostileString })
+        .map(({ name, value }) => ({
+          label: `path ${name}=${JSON.stringify(value).slice(0, 60)}`,
+          path: op.path.replace(/\{(\w+)\}/g, (_, n: string) =>
+            encodeURIComponent(n === name ? value : fill(n)),
+          ),
+          ...(op.body ? { contentType: 'application/json', payload: '{}' } : {}),
+        })),
     );
   }
   for (const q of queryParams) {
     cases.push(
-      wrongFor(q.schema).map((v) => ({ label: `query ${q.name}=${JSON.stringify(v)?.slice(0, 60)}`, path: validPath, query: { [q.name]: typeof v === 'string' ? v : JSON.stringify(v) } })),
+      wrongFor(q.schema).map((v) => ({
+        label: `query ${q.name}=${JSON.stringify(v)?.slice(0, 60)}`,
+        path: validPath,
+        query: { [q.name]: typeof v === 'string' ? v : JSON.stringify(v) },
+      })),
     );
   }
   const body = op.body;
   const props = body?.properties ?? {};
   if (body && Object.keys(props).length) {
     const json = (label: string, arb: fc.Arbitrary<unknown>) =>
-      arb.map((v) => ({ label: `${label}: ${JSON.stringify(v)?.slice(0, 80)}`, path: validPath, contentType: 'application/json', payload: JSON.stringify(v) }));
+      arb.map((v) => ({
+        label: `${label}: ${JSON.stringify(v)?.slice(0, 80)}`,
+        path: validPath,
+        contentType: 'application/json',
+        payload: JSON.stringify(v),
+      }));
     cases.push(json('body not an object', nonObject));
     cases.push(
-      fc.constantFrom(...Object.keys(props)).chain((name) => json(`body.${name} mistyped`, wrongFor(props[name]).map((v) => ({ [name]: v })))),
+      fc.constantFrom(...Object.keys(props)).chain((name) =>
+        json(
+          `body.${name} mistyped`,
+          wrongFor(props[name]).map((v) => ({ [name]: v })),
+        ),
+      ),
     );
     if (body.required?.length) cases.push(json('required fields missing', fc.constant({})));
-    cases.push(json('unknown field', fc.constantFrom({ isAdmin: true }, { constructor: { prototype: { polluted: 1 } } }, { ['$where']: '1' })));
+    cases.push(
+      json(
+        'unknown field',
+        fc.constantFrom(
+          { isAdmin: true },
+          { constructor: { prototype: { polluted: 1 } } },
+          { ['$where']: '1' },
+        ),
+      ),
+    );
   }
   if (body) {
     cases.push(
       fc.constantFrom<AbuseCase>(
-        { label: 'wrong content type', path: validPath, contentType: 'text/plain', payload: 'hello' },
+        {
+          label: 'wrong content type',
+          path: validPath,
+          contentType: 'text/plain',
+          payload: 'hello',
+        },
         { label: 'xml', path: validPath, contentType: 'application/xml', payload: '<a/>' },
         { label: 'empty json body', path: validPath, contentType: 'application/json', payload: '' },
-        { label: 'malformed json', path: validPath, contentType: 'application/json', payload: '{"a":' },
-        { label: 'huge body', path: validPath, contentType: 'application/json', payload: JSON.stringify({ x: 'y'.repeat(1_100_000) }) },
+        {
+          label: 'malformed json',
+          path: validPath,
+          contentType: 'application/json',
+          payload: '{"a":',
+        },
+        {
+          label: 'huge body',
+          path: validPath,
+          contentType: 'application/json',
+          payload: JSON.stringify({ x: 'y'.repeat(1_100_000) }),
+        },
       ),
     );
   }

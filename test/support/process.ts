@@ -25,12 +25,20 @@ export async function spawnApp(env: Record<string, string | undefined> = {}): Pr
 }
 
 /** Polls until GET url answers `status`, or throws after timeoutMs. */
-export async function waitForStatus(url: string, status: number, timeoutMs = 15000): Promise<number> {
+export async function waitForStatus(
+  url: string,
+  status: number,
+  timeoutMs = 15000,
+): Promise<number> {
   const t0 = Date.now();
   for (;;) {
-    const got = await fetch(url).then((r) => r.status, () => 0);
+    const got = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (got === status) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${url} answered ${got}, not ${status}, for ${timeoutMs} ms`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`${url} answered ${got}, not ${status}, for ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

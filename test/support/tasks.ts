@@ -4,7 +4,8 @@ import { auth } from './app';
 export type Inject = NestFastifyApplication['inject'];
 
 /** A queue name of the suite's own, so suites sharing the embedded Redis never see each other's tasks. */
-export const uniqueQueue = (suite: string) => `t-${suite}-${process.pid}-${Date.now().toString(36)}`;
+export const uniqueQueue = (suite: string) =>
+  `t-${suite}-${process.pid}-${Date.now().toString(36)}`;
 
 export async function submit(app: NestFastifyApplication, body: Record<string, unknown>) {
   return app.inject({ method: 'POST', url: '/v1/tasks', headers: auth, payload: body });
@@ -29,11 +30,18 @@ export async function waitTask(
     if (last && until(last)) return last as Record<string, unknown> & { status: string };
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`task ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+  throw new Error(
+    `task ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`,
+  );
 }
 
 export const status = (s: string) => (t: { status: string }) => t.status === s;
 
 export async function submitBatch(app: NestFastifyApplication, body: unknown) {
-  return app.inject({ method: 'POST', url: '/v1/tasks/batch', headers: auth, payload: body as Record<string, unknown> });
+  return app.inject({
+    method: 'POST',
+    url: '/v1/tasks/batch',
+    headers: auth,
+    payload: body as Record<string, unknown>,
+  });
 }

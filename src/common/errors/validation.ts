@@ -1,4 +1,9 @@
-import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import {
+  BadRequestException,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type ValidationError,
+} from '@nestjs/common';
 import type { FieldError } from './error-body';
 
 /** Flattens nested class-validator errors into `field.path: messages`. */
@@ -21,10 +26,20 @@ export function validationFailed(fields: FieldError[]): BadRequestException {
 /** Also refuses a body that is JSON but not an object (`null`, an array, a number) for a DTO. */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const isDto = metadata.type === 'body' && typeof metadata.metatype === 'function' && metadata.metatype !== Object;
-    if (isDto && value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    const isDto =
+      metadata.type === 'body' &&
+      typeof metadata.metatype === 'function' &&
+      metadata.metatype !== Object;
+    if (
+      isDto &&
+      value !== undefined &&
+      (typeof value !== 'object' || value === null || Array.isArray(value))
+    ) {
       const messages = ['body must be a JSON object'];
-      throw new BadRequestException({ message: 'Validation failed: body must be a JSON object', errors: [{ field: 'body', messages }] });
+      throw new BadRequestException({
+        message: 'Validation failed: body must be a JSON object',
+        errors: [{ field: 'body', messages }],
+      });
     }
     return super.transform(value, metadata);
   }

@@ -14,7 +14,10 @@ export class EphemeralTaskBody {
   @IsObject()
   data?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Now honoured: 1 = highest … 10 = lowest (values outside are clamped)', example: 1 })
+  @ApiPropertyOptional({
+    description: 'Now honoured: 1 = highest … 10 = lowest (values outside are clamped)',
+    example: 1,
+  })
   @IsOptional()
   @IsInt()
   priority?: number;
@@ -29,7 +32,12 @@ export class EphemeralTaskIdParams {
 export class EphemeralTaskView {
   @ApiProperty() task_id!: string;
   @ApiProperty({ enum: ['pending', 'processing', 'completed', 'failed'] }) status!: string;
-  @ApiProperty({ nullable: true, type: Object, description: '{ processed_at, message } once completed' }) result!: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: '{ processed_at, message } once completed',
+  })
+  result!: unknown;
 }
 
 export class EphemeralCreated {

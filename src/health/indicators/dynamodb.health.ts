@@ -18,10 +18,14 @@ export class DynamoDbHealth {
     return this.health
       .check('dynamodb')
       .attempt(async ({ signal }) => {
-        const out = await this.ddb.send(new DescribeTableCommand({ TableName: this.ingest.tableName }), {
-          abortSignal: signal,
-        });
-        if (out.Table?.TableStatus !== 'ACTIVE') throw new Error(`table is ${out.Table?.TableStatus}`);
+        const out = await this.ddb.send(
+          new DescribeTableCommand({ TableName: this.ingest.tableName }),
+          {
+            abortSignal: signal,
+          },
+        );
+        if (out.Table?.TableStatus !== 'ACTIVE')
+          throw new Error(`table is ${out.Table?.TableStatus}`);
       })
       .withTimeout(this.app.healthTimeoutMs);
   }

@@ -33,7 +33,9 @@ const sqsOptions = (cfg: AwsConfig, extraTimeoutMs = 0) => ({
  * and output for the default no-op one: CPU per call for nothing. (The document client shares
  * its client's stack.)
  */
-function withoutLogging<C extends { middlewareStack: { remove(name: string): boolean } }>(client: C): C {
+function withoutLogging<C extends { middlewareStack: { remove(name: string): boolean } }>(
+  client: C,
+): C {
   client.middlewareStack.remove('loggerMiddleware');
   return client;
 }
@@ -41,13 +43,21 @@ function withoutLogging<C extends { middlewareStack: { remove(name: string): boo
 @Global()
 @Module({
   providers: [
-    { provide: SQS, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => withoutLogging(new SQSClient(sqsOptions(c))) },
+    {
+      provide: SQS,
+      inject: [awsConfig.KEY],
+      useFactory: (c: AwsConfig) => withoutLogging(new SQSClient(sqsOptions(c))),
+    },
     {
       provide: SQS_LONG_POLL,
       inject: [awsConfig.KEY],
       useFactory: (c: AwsConfig) => withoutLogging(new SQSClient(sqsOptions(c, LONG_POLL_MAX_MS))),
     },
-    { provide: DYNAMODB, inject: [awsConfig.KEY], useFactory: (c: AwsConfig) => withoutLogging(new DynamoDBClient(clientOptions(c))) },
+    {
+      provide: DYNAMODB,
+      inject: [awsConfig.KEY],
+      useFactory: (c: AwsConfig) => withoutLogging(new DynamoDBClient(clientOptions(c))),
+    },
     {
       provide: DYNAMODB_DOC,
       inject: [DYNAMODB],

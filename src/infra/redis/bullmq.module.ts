@@ -6,7 +6,13 @@ import { closeRedis, waitReady } from './redis.factory';
 
 /** The shared BullMQ producer connection; closed after the queues that use it (they do not own it). */
 @Module({
-  providers: [{ provide: BULLMQ_PRODUCER, inject: [redisConfig.KEY], useFactory: (cfg: RedisConfig) => bullProducerConnection(cfg) }],
+  providers: [
+    {
+      provide: BULLMQ_PRODUCER,
+      inject: [redisConfig.KEY],
+      useFactory: (cfg: RedisConfig) => bullProducerConnection(cfg),
+    },
+  ],
   exports: [BULLMQ_PRODUCER],
 })
 export class BullMqConnectionModule implements OnModuleInit, OnApplicationShutdown {

@@ -22,13 +22,19 @@ export class RedriveDto {
   @ApiPropertyOptional({
     enum: ['auto', 'manual'],
     default: 'auto',
-    description: 'auto: StartMessageMoveTask where the endpoint supports it, else manual (receive/send/delete)',
+    description:
+      'auto: StartMessageMoveTask where the endpoint supports it, else manual (receive/send/delete)',
   })
   @IsOptional()
   @IsIn(['auto', 'manual'])
   method: 'auto' | 'manual' = 'auto';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 10_000, default: 1000, description: 'manual: most messages to move' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 10_000,
+    default: 1000,
+    description: 'manual: most messages to move',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -26,17 +26,24 @@ export class StoredMessageDto {
   @ApiProperty({ example: 'order-42' }) id!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) payload!: Record<string, unknown>;
   @ApiPropertyOptional({ example: 'checkout' }) source?: string;
-  @ApiProperty({ format: 'date-time', description: 'When the API accepted it' }) acceptedAt!: string;
-  @ApiProperty({ format: 'date-time', description: 'When the consumer stored it' }) storedAt!: string;
-  @ApiProperty({ description: 'SQS receive count of the delivery that stored it' }) receiveCount!: number;
+  @ApiProperty({ format: 'date-time', description: 'When the API accepted it' })
+  acceptedAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the consumer stored it' })
+  storedAt!: string;
+  @ApiProperty({ description: 'SQS receive count of the delivery that stored it' })
+  receiveCount!: number;
 }
 
 export class DeadLetterDto {
   @ApiProperty({ description: 'SQS MessageId in the DLQ' }) messageId!: string;
-  @ApiPropertyOptional({ description: 'The first of `ids` (kept for clients of single-message bodies)' }) id?: string;
+  @ApiPropertyOptional({
+    description: 'The first of `ids` (kept for clients of single-message bodies)',
+  })
+  id?: string;
   @ApiProperty({
     type: [String],
-    description: 'Our ids of every message in the body (one SQS message may carry a pack of them); empty when poison',
+    description:
+      'Our ids of every message in the body (one SQS message may carry a pack of them); empty when poison',
   })
   ids!: string[];
   @ApiProperty({ description: 'The raw body (first 4096 characters)' }) body!: string;
@@ -53,8 +60,14 @@ export class DeadLettersDto {
 export class RedriveResponseDto {
   @ApiProperty({ enum: ['move-task', 'manual'] }) method!: 'move-task' | 'manual';
   @ApiPropertyOptional({ description: 'move-task: the SQS task handle' }) taskHandle?: string;
-  @ApiProperty({ description: 'SQS messages moved (manual) or being moved (move-task, approximate); one may carry several of ours' })
+  @ApiProperty({
+    description:
+      'SQS messages moved (manual) or being moved (move-task, approximate); one may carry several of ours',
+  })
   count!: number;
-  @ApiPropertyOptional({ type: [String], description: 'manual: our ids of every message in the moved SQS messages' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'manual: our ids of every message in the moved SQS messages',
+  })
   ids?: string[];
 }

@@ -28,14 +28,19 @@ export class IngestMessageDto {
   @ApiPropertyOptional({
     pattern: MESSAGE_ID.source,
     maxLength: 128,
-    description: 'Idempotency key: the same id sent again never makes a second item. A UUID when absent.',
+    description:
+      'Idempotency key: the same id sent again never makes a second item. A UUID when absent.',
     example: 'order-42',
   })
   @IsOptional()
   @Matches(MESSAGE_ID, { message: `id ${MESSAGE_ID_HINT}` })
   id?: string;
 
-  @ApiPropertyOptional({ maxLength: 128, description: 'Free-form origin of the message', example: 'checkout' })
+  @ApiPropertyOptional({
+    maxLength: 128,
+    description: 'Free-form origin of the message',
+    example: 'checkout',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 128)

@@ -1,9 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { DEFAULT_PRIORITY, MAX_ATTEMPTS_LIMIT, MAX_DELAY_MS, MAX_PRIORITY, MIN_PRIORITY, TASK_ID_PATTERN, TASK_ID_RULE } from '../task.types';
+import {
+  DEFAULT_PRIORITY,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_DELAY_MS,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  TASK_ID_PATTERN,
+  TASK_ID_RULE,
+} from '../task.types';
 
 export class CreateTaskDto {
-  @ApiProperty({ description: 'Task type (a registered handler): echo, sleep, counter.increment, ...', example: 'echo' })
+  @ApiProperty({
+    description: 'Task type (a registered handler): echo, sleep, counter.increment, ...',
+    example: 'echo',
+  })
   @IsString()
   @MaxLength(64)
   type!: string;
@@ -16,7 +27,8 @@ export class CreateTaskDto {
   payload?: unknown;
 
   @ApiPropertyOptional({
-    description: 'Client id: makes submission idempotent (same id + same body → 200 with the existing task; different body → 409). Generated (UUID) when absent.',
+    description:
+      'Client id: makes submission idempotent (same id + same body → 200 with the existing task; different body → 409). Generated (UUID) when absent.',
     example: 'report-2026-11-22',
   })
   @IsOptional()
@@ -35,14 +47,23 @@ export class CreateTaskDto {
   @Max(MAX_PRIORITY)
   priority?: number;
 
-  @ApiPropertyOptional({ description: 'Run no earlier than this many milliseconds from now.', minimum: 0, maximum: MAX_DELAY_MS })
+  @ApiPropertyOptional({
+    description: 'Run no earlier than this many milliseconds from now.',
+    minimum: 0,
+    maximum: MAX_DELAY_MS,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX_DELAY_MS)
   delayMs?: number;
 
-  @ApiPropertyOptional({ description: 'Runs before the task is failed (retries back off exponentially). Default TASKS_MAX_ATTEMPTS.', minimum: 1, maximum: MAX_ATTEMPTS_LIMIT })
+  @ApiPropertyOptional({
+    description:
+      'Runs before the task is failed (retries back off exponentially). Default TASKS_MAX_ATTEMPTS.',
+    minimum: 1,
+    maximum: MAX_ATTEMPTS_LIMIT,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

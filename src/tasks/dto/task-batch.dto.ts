@@ -15,7 +15,10 @@ export class CreateTaskBatchDto {
 }
 
 export class TaskBatchItemDto {
-  @ApiProperty({ description: 'false when a task with this client id and the same body already existed (idempotent replay)' })
+  @ApiProperty({
+    description:
+      'false when a task with this client id and the same body already existed (idempotent replay)',
+  })
   created!: boolean;
 
   @ApiProperty({ type: TaskDto })
@@ -23,6 +26,9 @@ export class TaskBatchItemDto {
 }
 
 export class TaskBatchDto {
-  @ApiProperty({ type: [TaskBatchItemDto], description: 'One item per submitted task, in request order' })
+  @ApiProperty({
+    type: [TaskBatchItemDto],
+    description: 'One item per submitted task, in request order',
+  })
   items!: TaskBatchItemDto[];
 }

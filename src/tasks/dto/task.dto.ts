@@ -4,14 +4,27 @@ import { TASK_STATUSES, type Task, type TaskStatus } from '../task.types';
 export class TaskDto implements Task {
   @ApiProperty({ example: '3f1c9a4e-8d2b-4c1f-9e57-2b7f0c6d1a90' }) id!: string;
   @ApiProperty({ example: 'echo' }) type!: string;
-  @ApiProperty({ type: Object, description: 'The payload as submitted (after validation)' }) payload!: unknown;
-  @ApiProperty({ description: '1 = highest, 10 = lowest', minimum: 1, maximum: 10 }) priority!: number;
+  @ApiProperty({ type: Object, description: 'The payload as submitted (after validation)' })
+  payload!: unknown;
+  @ApiProperty({ description: '1 = highest, 10 = lowest', minimum: 1, maximum: 10 })
+  priority!: number;
   @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
-  @ApiProperty({ description: 'Runs finished (succeeded or failed) in the current round' }) attempts!: number;
+  @ApiProperty({ description: 'Runs finished (succeeded or failed) in the current round' })
+  attempts!: number;
   @ApiProperty() maxAttempts!: number;
-  @ApiProperty({ type: Object, description: 'Handler-reported progress (0-100 or an object)' }) progress!: unknown;
-  @ApiProperty({ nullable: true, type: Object, description: "The handler's return value once completed" }) result!: unknown;
-  @ApiProperty({ nullable: true, type: String, description: 'The last error (kept after the final failure)' })
+  @ApiProperty({ type: Object, description: 'Handler-reported progress (0-100 or an object)' })
+  progress!: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: "The handler's return value once completed",
+  })
+  result!: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The last error (kept after the final failure)',
+  })
   error!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) startedAt!: string | null;
@@ -20,10 +33,15 @@ export class TaskDto implements Task {
 
 export class TaskPageDto {
   @ApiProperty({ type: [TaskDto] }) items!: TaskDto[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null at the end' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null at the end',
+  })
   nextCursor!: string | null;
 }
 
 export class TaskTypesDto {
-  @ApiProperty({ type: [String], example: ['counter.increment', 'echo', 'sleep'] }) types!: string[];
+  @ApiProperty({ type: [String], example: ['counter.increment', 'echo', 'sleep'] })
+  types!: string[];
 }

@@ -5,10 +5,15 @@ import { parsePayload, type TaskContext, type TaskHandler } from './task-handler
 
 /** The counter feature's own limits, checked here too so a bad payload is a 400 at submission. */
 export class CounterIncrementPayload {
-  @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'name must match ^[a-z0-9][a-z0-9._-]{0,63}$' })
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+    message: 'name must match ^[a-z0-9][a-z0-9._-]{0,63}$',
+  })
   name!: string;
   @IsOptional() @IsInt() @Min(-1_000_000_000) @Max(1_000_000_000) by?: number;
-  @IsOptional() @Matches(/^[\x21-\x7e]{1,128}$/, { message: 'idempotencyKey must be 1-128 visible ASCII characters' })
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,128}$/, {
+    message: 'idempotencyKey must be 1-128 visible ASCII characters',
+  })
   idempotencyKey?: string;
 }
 
@@ -29,6 +34,10 @@ export class CounterIncrementHandler implements TaskHandler<CounterIncrementPayl
   }
 
   run(p: CounterIncrementPayload, ctx: TaskContext): Promise<unknown> {
-    return this.counters.increment(p.name, p.by ?? 1, p.idempotencyKey ?? `task:${ctx.id}`.slice(0, 128));
+    return this.counters.increment(
+      p.name,
+      p.by ?? 1,
+      p.idempotencyKey ?? `task:${ctx.id}`.slice(0, 128),
+    );
   }
 }

@@ -13,7 +13,8 @@ export class EphemeralPayload {
 @Injectable()
 export class EphemeralHandler implements TaskHandler<EphemeralPayload> {
   readonly type = EPHEMERAL_TYPE;
-  readonly description = '{ task_id, data? }: ephemeral-backend compat task, returns { processed_at, message }';
+  readonly description =
+    '{ task_id, data? }: ephemeral-backend compat task, returns { processed_at, message }';
 
   parse(payload: unknown): EphemeralPayload {
     return parsePayload(EphemeralPayload, payload);

@@ -16,7 +16,8 @@ const PROGRESS_EVERY_MS = 1000;
 @Injectable()
 export class SleepHandler implements TaskHandler<SleepPayload> {
   readonly type = 'sleep';
-  readonly description = '{ ms, failRuns?, error? }: waits ms milliseconds; the first failRuns runs fail';
+  readonly description =
+    '{ ms, failRuns?, error? }: waits ms milliseconds; the first failRuns runs fail';
 
   parse(payload: unknown): SleepPayload {
     return parsePayload(SleepPayload, payload);
@@ -24,12 +25,13 @@ export class SleepHandler implements TaskHandler<SleepPayload> {
 
   async run(p: SleepPayload, ctx: TaskContext): Promise<unknown> {
     const started = Date.now();
-    for (let left = p.ms; left > 0; ) {
+    for (let left = p.ms; left > 0;) {
       await sleep(Math.min(left, PROGRESS_EVERY_MS));
       left = p.ms - (Date.now() - started);
       if (left > 0) await ctx.progress(Math.floor(((p.ms - left) / p.ms) * 100));
     }
-    if (ctx.run <= (p.failRuns ?? 0)) throw new Error(p.error ?? `sleep: failing run ${ctx.run} as asked`);
+    if (ctx.run <= (p.failRuns ?? 0))
+      throw new Error(p.error ?? `sleep: failing run ${ctx.run} as asked`);
     return { sleptMs: Date.now() - started };
   }
 }
