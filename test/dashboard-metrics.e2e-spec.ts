@@ -36,6 +36,7 @@ describe('dashboards and alerts read only metrics the app exports', () => {
       [
         'counter_operations_total',
         'http_request_duration_seconds_bucket',
+        'http_request_duration_seconds_count',
         'http_requests_total',
         'ingest_batch_duration_seconds_bucket',
         'ingest_messages_total',

@@ -3,6 +3,7 @@ import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { HttpMetrics } from './http-metrics';
 import { ensureDefaultMetrics } from './metric';
 import { MetricsController } from './metrics.controller';
+import { MetricsServer } from './metrics-server';
 
 @Global()
 @Module({
@@ -14,7 +15,7 @@ import { MetricsController } from './metrics.controller';
       defaultMetrics: { enabled: false },
     }),
   ],
-  providers: [HttpMetrics],
+  providers: [HttpMetrics, MetricsServer],
   exports: [HttpMetrics],
 })
 export class ObservabilityModule {
