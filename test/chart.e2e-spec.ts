@@ -733,3 +733,49 @@ describe('helm chart: production networking and the metrics port', () => {
     expect(stable(b)).toBe(stable(a));
   });
 });
+
+describe('helm chart: security settings as values', () => {
+  it('sets the eks feature limits from values, the own namespace always', () => {
+    const cfg = one(prod, 'ConfigMap', fullname).data;
+    expect(cfg.K8S_SELF_NAMESPACE).toBe('apps');
+    expect(cfg.JOB_IMAGE_ALLOWLIST).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/');
+    expect(one(defaults, 'ConfigMap', fullname).data.JOB_IMAGE_ALLOWLIST).toBeUndefined();
+    const eks = one(
+      render(undefined, [
+        '--set',
+        'kubernetes.auth=eks',
+        '--set',
+        'kubernetes.eksClusterName=prod-1',
+        '--set',
+        'kubernetes.namespaceAllowlist={batch,reports}',
+      ]),
+      'ConfigMap',
+      fullname,
+    ).data;
+    expect(eks).toMatchObject({
+      K8S_AUTH: 'eks',
+      EKS_CLUSTER_NAME: 'prod-1',
+      K8S_NAMESPACE_ALLOWLIST: 'batch,reports',
+    });
+  });
+
+  it.each([
+    [['--set', 'kubernetes.auth=eks'], /eksClusterName/],
+    [['--set', 'kubernetes.eksClusterName=-bad'], /eksClusterName/],
+    [['--set', 'kubernetes.namespaceAllowlist={kube-system}'], /namespaceAllowlist/],
+    [['--set', 'kubernetes.namespaceAllowlist={Not_A_Label}'], /namespaceAllowlist/],
+    [
+      [
+        '--set',
+        'kubernetes.jobImageAllowlist={a.io/x,b.io/y}',
+        '--set',
+        'kubernetes.jobImageAllowlist[0]=a b',
+      ],
+      /jobImageAllowlist/,
+    ],
+  ])('the schema refuses %j', (args, field) => {
+    const err = renderError(args);
+    expect(err).toMatch(/schema/i);
+    expect(err).toMatch(field);
+  });
+});

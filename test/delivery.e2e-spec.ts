@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { buildChartReadme, leafPaths, params, valueAt } from '../scripts/chart-readme/build.ts';
 import { buildDashboards } from '../scripts/dashboards/build.ts';
 import { ROOT } from './support/chart';
 import { DASHBOARD_DIR } from './support/dashboards-and-alerts';
@@ -214,5 +215,30 @@ describe('Grafana dashboards', () => {
       }
     }
     expect(uids.size).toBe(files.length);
+  });
+});
+
+describe('chart README (generated from the @param annotations of values.yaml)', () => {
+  const valuesText = read('helm', 'platform-api', 'values.yaml');
+
+  it('is current (run `npm run chart:readme` after changing values.yaml)', () => {
+    expect(read('helm', 'platform-api', 'README.md')).toBe(
+      buildChartReadme(valuesText, read('helm', 'platform-api', 'Chart.yaml')),
+    );
+  });
+
+  it('documents every value, and documents no value that does not exist', () => {
+    const values = parse(valuesText);
+    const documented = params(valuesText).map((p) => p.path);
+    const undocumented = leafPaths(values).filter(
+      (leaf) => !documented.some((p) => leaf === p || leaf.startsWith(`${p}.`)),
+    );
+    expect(undocumented).toEqual([]);
+    expect(documented.filter((p) => valueAt(values, p) === undefined)).toEqual([]);
+    expect(new Set(documented).size).toBe(documented.length);
+    // The generator reads annotations; one that is wrong would show here.
+    expect(read('helm', 'platform-api', 'README.md')).toMatch(
+      /\| `metrics\.port` \| METRICS_PORT: .* \| `9300` \|/,
+    );
   });
 });
