@@ -5,8 +5,18 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { auth, bootApp } from './support/app';
 import { msUntil, sleep, startLoad, summary } from './support/load';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 
 jest.setTimeout(30_000);
+
+/**
+ * How Redis goes away: `stop` stops the process (connections refused, then it restarts with its
+ * data); `hang` puts a TCP proxy in between that accepts and never answers until it resumes
+ * (resetting the stuck connections). Not `stall` yet: with half replies some increments answered
+ * 503 stay applied (reconciliation misses them; seen before the bounded-calls change too), see
+ * the issue note.
+ */
+const MODES = ['stop', 'hang'] as const;
 
 /**
  * Fault under load: counter increments keep 32 requests in flight while this suite's own Redis
@@ -14,19 +24,27 @@ jest.setTimeout(30_000);
  * restarting. Nothing may wait more than 2 s, every failure is a 503 in the common shape, and a
  * 503 must mean "not applied": the counter ends equal to the number of 2xx answers.
  */
-describe('fault under load: counter while Redis restarts', () => {
+describe.each(MODES)('fault under load: counter while Redis restarts (%s)', (mode) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fault-counter-'));
   let redis: RedisProcess;
+  let proxy: TcpProxy | undefined;
   let app: NestFastifyApplication;
   beforeAll(async () => {
     redis = await startRedis(undefined, { dataDir });
-    app = await bootApp({ REDIS_URL: redis.url, INGEST_ENABLED: 'false' });
+    if (mode !== 'stop') proxy = await startTcpProxy(Number(new URL(redis.url).port));
+    const url = proxy ? `redis://127.0.0.1:${proxy.port}` : redis.url;
+    app = await bootApp({ REDIS_URL: url, INGEST_ENABLED: 'false' });
   });
   afterAll(async () => {
     await app?.close();
+    await proxy?.close();
     await redis?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  const outage = {
+    begin: () => (proxy ? proxy.cut('hang') : redis.stop()),
+    end: () => (proxy ? proxy.resume() : redis.start()),
+  };
 
   const increment = async () => ({
     res: await app.inject({ method: 'POST', url: '/v1/counters/fault/increment', headers: auth }),
@@ -37,9 +55,9 @@ describe('fault under load: counter while Redis restarts', () => {
   it('no request waits over 2 s, failures are 503s, the count matches the 2xx answers, ready within 5 s', async () => {
     const load = startLoad(32, increment);
     await sleep(1000);
-    await redis.stop();
+    await outage.begin();
     await sleep(5000);
-    await redis.start();
+    await outage.end();
     const readyAfterMs = await msUntil(ready, 5000);
     await sleep(1000); // load on the recovered Redis too
     const answers = await load.stop();
