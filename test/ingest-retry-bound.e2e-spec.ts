@@ -105,6 +105,8 @@ describe('ingest: a message whose store fails every time with a 5xx', () => {
     expect(othersStoredMs).toBeLessThan(inDlqMs);
     // Each in-place attempt is one SDK call of 2 attempts; backoff 100 ms doubling: a handful per receive.
     expect(ddb.injected).toBeLessThan(MAX_RECEIVE_COUNT * 2 * 12);
-    expect(await metric('ingest_messages_total', 'ingest_messages_total{stage="failed"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric('ingest_messages_total', 'ingest_messages_total{stage="failed"}'),
+    ).toBeGreaterThanOrEqual(1);
   });
 });

@@ -23,6 +23,8 @@ export interface TcpProxy {
   resume(): void;
   /** Connections accepted since start (to check a client did not pile them up). */
   readonly accepted: number;
+  /** Open connections that swallowed bytes (hung or stalled): the client has not given up on them yet. */
+  readonly stuck: number;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     url: `http://127.0.0.1:${port}`,
     get accepted() {
       return accepted;
+    },
+    get stuck() {
+      return [...pairs].filter((p) => p.broken).length;
     },
     cut(m: FaultMode = 'reset') {
       mode = m;

@@ -21,15 +21,25 @@ interface Dispatcher {
 /**
  * client-node builds a new undici Agent (so a new TLS connection) for every call and never
  * closes it; one per KubeConfig keeps connections alive between calls and closes on shutdown.
- * With `timeoutMs`, every request through it gets undici's own deadlines: headers within it and
- * no body chunk further apart (an API server that accepts and never answers, or answers half and
+ * With `timeoutMs`, every request through it gets undici's own deadlines: connection (TCP and
+ * TLS) within it, headers within it and no body chunk further apart (an API server that accepts and never answers, or answers half and
  * stalls, has its socket destroyed, not just its caller answered; KubeApi bounds the whole call).
  */
 export function shareDispatcher(kc: KubeConfig, timeoutMs?: number): () => Promise<void> {
   const target = kc as unknown as {
     createDispatcher: (...args: unknown[]) => Dispatcher | undefined;
+    createDispatcherOptions: (...args: unknown[]) => { connect?: Record<string, unknown> };
   };
   const make = target.createDispatcher.bind(kc);
+  if (timeoutMs) {
+    // The TLS handshake too: undici's connect timeout is 10 s by default.
+    const options = target.createDispatcherOptions.bind(kc);
+    target.createDispatcherOptions = (...args) => {
+      const o = options(...args);
+      if (o.connect) o.connect = { timeout: timeoutMs, ...o.connect };
+      return o;
+    };
+  }
   let shared: Dispatcher | undefined;
   target.createDispatcher = (...args) => (shared ??= bounded(make(...args), timeoutMs));
   return async () => {
@@ -41,7 +51,14 @@ function bounded(d: Dispatcher | undefined, timeoutMs: number | undefined): Disp
   if (!d || !timeoutMs) return d;
   const dispatch = d.dispatch.bind(d);
   d.dispatch = (opts, handler) =>
-    dispatch({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...opts }, handler);
+    dispatch(
+      {
+        ...opts,
+        headersTimeout: (opts.headersTimeout as number | undefined) ?? timeoutMs,
+        bodyTimeout: (opts.bodyTimeout as number | undefined) ?? timeoutMs,
+      },
+      handler,
+    );
   return d;
 }
 
