@@ -35,8 +35,6 @@ describe.each(FAULT_MODES)(
         INGEST_CONSUMERS: '8',
         INGEST_VISIBILITY_TIMEOUT_SECONDS: '2',
         INGEST_HEARTBEAT_SECONDS: '1',
-        // One AWS request is bounded by this (the default 5 s is for a real AWS region).
-        AWS_REQUEST_TIMEOUT_MS: '1000',
       });
     });
     afterAll(async () => {
