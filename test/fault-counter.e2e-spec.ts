@@ -73,6 +73,7 @@ describe.each(MODES)('fault under load: counter while Redis restarts (%s)', (mod
       expect(JSON.parse(body)).toEqual({
         statusCode: 503,
         error: 'Service Unavailable',
+        code: 'DEPENDENCY_UNAVAILABLE',
         message: expect.stringMatching(/Redis is unavailable/),
         requestId: expect.any(String),
       });

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { EksConfig, KubernetesConfig } from '../../config';
+import type { KubernetesConfig } from '../../config';
 import { counter } from '../../observability/metric';
 import { describeEksCluster } from './eks-cluster';
 import { EksTokenSource } from './eks-token';
@@ -66,13 +66,13 @@ function bounded(d: Dispatcher | undefined, timeoutMs: number | undefined): Disp
  * Builds the KubeConfig for the configured auth mode. The client library is imported only when
  * a mode needs it: loading it costs ~0.6 s of start-up.
  */
-export async function createKubeSetup(cfg: KubernetesConfig, eks: EksConfig): Promise<KubeSetup> {
+export async function createKubeSetup(cfg: KubernetesConfig): Promise<KubeSetup> {
   if (cfg.auth === 'disabled') return { kc: null, tokens: null, close: async () => undefined };
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   let tokens: EksTokenSource | null = null;
   if (cfg.auth === 'eks') {
-    const { name, region, tokenRefreshMs, requestTimeoutMs } = eks.cluster;
+    const { name, region, tokenRefreshMs, requestTimeoutMs } = cfg.cluster;
     const info = await describeEksCluster(name!, region!, requestTimeoutMs);
     const source = new EksTokenSource({
       clusterName: name!,
@@ -95,5 +95,5 @@ export async function createKubeSetup(cfg: KubernetesConfig, eks: EksConfig): Pr
   } else if (cfg.auth === 'in-cluster') kc.loadFromCluster();
   else kc.loadFromDefault(); // honours KUBECONFIG, then ~/.kube/config
   if (!kc.getCurrentCluster()) throw new Error(`K8S_AUTH=${cfg.auth} found no cluster to talk to`);
-  return { kc, tokens, close: shareDispatcher(kc, eks.cluster.requestTimeoutMs) };
+  return { kc, tokens, close: shareDispatcher(kc, cfg.cluster.requestTimeoutMs) };
 }
