@@ -11,12 +11,12 @@ jest.setTimeout(30_000);
 
 /**
  * How Redis goes away: `stop` stops the process (connections refused, then it restarts with its
- * data); `hang` puts a TCP proxy in between that accepts and never answers until it resumes
- * (resetting the stuck connections). Not `stall` yet: with half replies some increments answered
- * 503 stay applied (reconciliation misses them; seen before the bounded-calls change too), see
- * the issue note.
+ * data). Not yet `hang` or `stall` through the TCP proxy: a hanging Redis costs a counter request
+ * the rate limiter's command timeout plus its own (2 s with the defaults, the limit this suite
+ * holds; test/redis-outage.e2e-spec.ts checks the hang against that documented bound), and with
+ * half replies some increments answered 503 stay applied (see docs/reliability.md).
  */
-const MODES = ['stop', 'hang'] as const;
+const MODES = ['stop'] as const;
 
 /**
  * Fault under load: counter increments keep 32 requests in flight while this suite's own Redis

@@ -89,9 +89,10 @@ describe('Redis outage: readiness and counters', () => {
 
 /**
  * Redis that accepts and never answers (hang), or answers half a reply and stalls, behind a TCP
- * proxy of this suite's own: readiness and every counter route still answer 503 fast (each call is
- * bounded from the call, not from the write: with auto-pipelining the latter took two command
- * timeouts), and everything answers again once the proxy resumes.
+ * proxy of this suite's own: readiness and every counter route still answer 503 within their
+ * documented bound (rate limiter + one command, each REDIS_COMMAND_TIMEOUT_MS, the counter's bounded
+ * from the call: with auto-pipelining it used to wait for the pipeline ahead first), and
+ * everything answers again once the proxy resumes.
  */
 describe.each(['hang', 'stall'] as const)('Redis that %ss: readiness and counters', (mode) => {
   let redis: RedisProcess;
@@ -117,14 +118,14 @@ describe.each(['hang', 'stall'] as const)('Redis that %ss: readiness and counter
     'compat read': () => app.inject({ method: 'GET', url: '/read', headers: auth }),
   };
 
-  it('answers 503 within 1.5 s on readiness and every counter route, and recovers', async () => {
+  it('answers 503 within 2 × REDIS_COMMAND_TIMEOUT_MS on readiness and every counter route, and recovers', async () => {
     expect((await calls.increment()).statusCode).toBe(200);
     proxy.cut(mode);
     try {
       for (const [what, call] of Object.entries(calls)) {
         const t0 = Date.now();
         const res = await call();
-        expect({ what, status: res.statusCode, fast: Date.now() - t0 < 1500 }).toEqual({
+        expect({ what, status: res.statusCode, fast: Date.now() - t0 < 2 * 1000 + 500 }).toEqual({
           what,
           status: 503,
           fast: true,

@@ -12,10 +12,10 @@ return { hits, redis.call('PTTL', KEYS[1]) }`;
 
 /**
  * Throttler storage in Redis so limits hold across replicas. (@nest-lab/throttler-storage-redis,
- * the usual choice, declares Nest ≤ 11 only.) A hit waits for Redis at most a quarter of
- * REDIS_COMMAND_TIMEOUT_MS (at least 50 ms): the limiter runs before the route's own Redis
- * command, and a Redis that hangs must not cost a request two full command timeouts. Past it the
- * guard fails open (or closed for RATE_LIMIT_FAIL_CLOSED groups), as when Redis is down.
+ * the usual choice, declares Nest ≤ 11 only.) A hit waits for Redis at most
+ * REDIS_COMMAND_TIMEOUT_MS from the call (not from the write: with auto-pipelining it would first
+ * wait for the pipeline ahead of it); past it the guard fails open (or closed for
+ * RATE_LIMIT_FAIL_CLOSED groups), as when Redis is down.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
@@ -31,10 +31,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const run = (
       this.redis as unknown as { rateLimitHit(k: string, ms: number): Promise<[number, number]> }
     ).rateLimitHit;
-    const budgetMs = Math.max(50, Math.floor(this.cfg.commandTimeoutMs / 4));
     const [hits, pttl] = await withCommandDeadline(
       run.call(this.redis, `${this.cfg.keyPrefix}rl:${key}`, ttl),
-      budgetMs,
+      this.cfg.commandTimeoutMs,
     );
     const seconds = Math.max(1, Math.ceil((pttl > 0 ? pttl : ttl) / 1000));
     return {
