@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp } from './support/app';
+import { startHttpFaultProxy } from './support/http-fault-proxy';
 import { directClients, FAST_CONSUMER, ingestNames, waitFor } from './support/ingest';
 
 jest.setTimeout(30_000);
@@ -102,6 +103,53 @@ describe('ingest: poison messages, dead letters and redrive', () => {
     await inMainQueue(envelope);
     expect((await deadLetters()).count).toBe(0);
   });
+
+  it.each([
+    [500, 'InternalError'],
+    [400, 'UnsupportedOperation'],
+  ])(
+    'auto falls back to the manual move when StartMessageMoveTask answers %i %s, and says so',
+    async (status, type) => {
+      const sqs = await startHttpFaultProxy(
+        process.env.AWS_ENDPOINT_URL_SQS!,
+        (_body, req) => req.headers['x-amz-target'] === 'AmazonSQS.StartMessageMoveTask',
+        {
+          status,
+          body: JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message: 'injected' }),
+        },
+      );
+      try {
+        app = await bootApp({ ...names, APP_ROLE: 'api', AWS_ENDPOINT_URL_SQS: sqs.url });
+        const envelope = JSON.stringify({
+          id: `fallback-${status}`,
+          payload: { x: 1 },
+          acceptedAt: new Date().toISOString(),
+        });
+        await aws.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: await aws.queueUrl(names.INGEST_DLQ_NAME),
+            MessageBody: envelope,
+          }),
+        );
+        const res = await redrive({ method: 'auto' });
+        expect(res.statusCode).toBe(202);
+        expect(res.json()).toEqual({
+          method: 'manual',
+          count: 1,
+          ids: [`fallback-${status}`],
+          fallbackReason: expect.stringMatching(
+            new RegExp(`StartMessageMoveTask failed \\(${type}`),
+          ),
+        });
+        expect(sqs.injected).toBeGreaterThanOrEqual(1);
+        await inMainQueue(envelope);
+      } finally {
+        await app?.close();
+        app = undefined;
+        await sqs.close();
+      }
+    },
+  );
 
   it('answers 400 for a bad limit or method, and takes a redrive without a body', async () => {
     app = await bootApp({ ...names, APP_ROLE: 'api' });

@@ -1,13 +1,21 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp } from './support/app';
 import { directClients, ingestNames, portOf, waitFor } from './support/ingest';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { FAULT_MODES, startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 
-jest.setTimeout(30_000);
+jest.setTimeout(40_000);
 
-/** SQS and DynamoDB reached through proxies this suite can cut; the shared emulators keep running. */
-describe('ingest: outages', () => {
-  const names = ingestNames('outage');
+/** Bound of each dead-letter route in this suite (INGEST_ADMIN_DEADLINE_MS) and of one AWS request. */
+const ADMIN_DEADLINE_MS = 2000;
+const REQUEST_TIMEOUT_MS = 1000;
+
+/**
+ * SQS and DynamoDB reached through proxies this suite can cut; the shared emulators keep running.
+ * Each test runs with the dependency reset (refused), hanging (accepts, never answers) and
+ * stalling (half an answer, then nothing).
+ */
+describe.each(FAULT_MODES)('ingest: outages (%s)', (mode) => {
+  const names = ingestNames(`outage-${mode}`);
   const aws = directClients();
   let sqs: TcpProxy;
   let ddb: TcpProxy;
@@ -28,6 +36,8 @@ describe('ingest: outages', () => {
       INGEST_VISIBILITY_TIMEOUT_SECONDS: '2',
       INGEST_HEARTBEAT_SECONDS: '1',
       INGEST_MAX_RECEIVE_COUNT: '2',
+      INGEST_ADMIN_DEADLINE_MS: String(ADMIN_DEADLINE_MS),
+      AWS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     });
   });
   afterAll(async () => {
@@ -47,7 +57,7 @@ describe('ingest: outages', () => {
     });
 
   it('keeps messages in SQS while DynamoDB is unreachable and stores them all once it is back', async () => {
-    ddb.cut();
+    ddb.cut(mode);
     const messages = Array.from({ length: 50 }, (_, i) => ({ id: `outage-${i}`, payload: { i } }));
     expect((await post(messages)).statusCode).toBe(202);
     const get = await app.inject({
@@ -68,7 +78,7 @@ describe('ingest: outages', () => {
   });
 
   it('answers 503 within about a second when SQS is unreachable, listing what was not accepted', async () => {
-    sqs.cut();
+    sqs.cut(mode);
     try {
       const messages = Array.from({ length: 30 }, (_, i) => ({
         id: `sqs-down-${i}`,
@@ -91,5 +101,40 @@ describe('ingest: outages', () => {
     }
     const again = await post([{ id: 'sqs-down-0', payload: { i: 0 } }]);
     expect(again.statusCode).toBe(202);
+  });
+
+  it('answers 503 on the dead-letter routes within their deadline while SQS is down, and serves them after', async () => {
+    const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      app.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
+    // Queue URLs are known (cached) before the outage, as in a running service.
+    expect((await call('GET', '/v1/ingest/dead-letters')).statusCode).toBe(200);
+    sqs.cut(mode);
+    try {
+      const routes = [
+        ['GET', '/v1/ingest/dead-letters', undefined],
+        ['POST', '/v1/ingest/dead-letters/redrive', { method: 'manual' }],
+        ['POST', '/v1/ingest/dead-letters/redrive', { method: 'auto' }],
+      ] as const;
+      const answers = await Promise.all(
+        routes.map(async ([method, url, body]) => {
+          const t0 = Date.now();
+          const res = await call(method, url, body);
+          return { url, body, status: res.statusCode, ms: Date.now() - t0, json: res.json() };
+        }),
+      );
+      for (const a of answers) {
+        // Documented worst case: the deadline, plus one bounded request to make peeked ones visible.
+        expect({ ...a, slow: a.ms > ADMIN_DEADLINE_MS + REQUEST_TIMEOUT_MS + 500 }).toMatchObject({
+          status: 503,
+          slow: false,
+          json: { message: expect.stringMatching(/SQS/) },
+        });
+      }
+    } finally {
+      sqs.resume();
+    }
+    expect((await call('GET', '/v1/ingest/dead-letters')).statusCode).toBe(200);
+    const redrive = await call('POST', '/v1/ingest/dead-letters/redrive', { method: 'manual' });
+    expect(redrive.statusCode).toBe(202);
   });
 });

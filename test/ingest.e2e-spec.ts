@@ -163,11 +163,50 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
       { messages: [{ payload: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }] },
       'messages.0.payload.' + Array.from({ length: 31 }, () => 'a').join('.'),
     ],
+    // Characters SQS refuses (JSON.stringify leaves U+FFFE/U+FFFF as they are) or that are not
+    // Unicode text (lone surrogates): a 400, not a 503 that no retry could fix.
+    [
+      'U+FFFE in a payload value',
+      { messages: [{ payload: { note: 'a\uFFFEb' } }] },
+      'messages.0.payload.note',
+    ],
+    [
+      'U+FFFF in a payload key',
+      { messages: [{ payload: {} }, { payload: { a: { ['k\uFFFF']: 1 } } }] },
+      'messages.1.payload.a.k\\uffff',
+    ],
+    [
+      'a lone surrogate in a payload',
+      { messages: [{ payload: { l: ['ok', '\uD800'] } }] },
+      'messages.0.payload.l.1',
+    ],
+    [
+      'U+FFFF in the source',
+      { messages: [{ payload: {}, source: 'web\uFFFF' }] },
+      'messages.0.source',
+    ],
+    ['U+FFFE in an id', { messages: [{ payload: {}, id: 'id-\uFFFE' }] }, 'messages.0.id'],
+    [
+      'a lone surrogate in an id',
+      { messages: [{ payload: {}, id: 'id-\uDC00' }] },
+      'messages.0.id',
+    ],
   ])('answers 400 naming the field for %s', async (_what, body, field) => {
     const res = await post(body);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('answers 400 for an id with a character SQS refuses in the path, and takes every character SQS allows', async () => {
+    const bad = await getItem('\uFFFF');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('id');
+    const bad2 = await post({ messages: [{ payload: { x: '\uFFFF' } }] }, '/process_message');
+    expect(bad2.statusCode).toBe(400);
+    const payload = { text: 'tab\t nl\n \u0001 \uD7FF \uE000 \uFFFD 😀 \u{10FFFF}' };
+    expect((await post({ messages: [{ id: 'all-chars', payload }] })).statusCode).toBe(202);
+    expect((await stored('all-chars'))?.json().payload).toEqual(payload);
   });
 
   it('stores numbers beyond 2^53 and reads them back as JSON numbers', async () => {

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { auth, bootApp } from './support/app';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 
 /**
  * Redis stops and comes back (a Redis of this suite's own, so the other suites are not disturbed):
@@ -83,5 +84,63 @@ describe('Redis outage: readiness and counters', () => {
     expect(res.json()).toEqual({ name: 'outage', value: 1 });
     expect((await calls['increment with a key']()).json()).toEqual({ name: 'outage', value: 2 });
     expect((await calls['increment with a key']()).json()).toEqual({ name: 'outage', value: 2 });
+  });
+});
+
+/**
+ * Redis that accepts and never answers (hang), or answers half a reply and stalls, behind a TCP
+ * proxy of this suite's own: readiness and every counter route still answer 503 within their
+ * documented bound (rate limiter + one command, each REDIS_COMMAND_TIMEOUT_MS, the counter's bounded
+ * from the call: with auto-pipelining it used to wait for the pipeline ahead first), and
+ * everything answers again once the proxy resumes.
+ */
+describe.each(['hang', 'stall'] as const)('Redis that %ss: readiness and counters', (mode) => {
+  let redis: RedisProcess;
+  let proxy: TcpProxy;
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    redis = await startRedis();
+    proxy = await startTcpProxy(Number(new URL(redis.url).port));
+    app = await bootApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, INGEST_ENABLED: 'false' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await proxy.close();
+    await redis.stop();
+  });
+
+  const calls: Record<string, () => ReturnType<NestFastifyApplication['inject']>> = {
+    ready: () => app.inject({ method: 'GET', url: '/health/ready' }),
+    read: () => app.inject({ method: 'GET', url: '/v1/counters/hang', headers: auth }),
+    increment: () =>
+      app.inject({ method: 'POST', url: '/v1/counters/hang/increment', headers: auth }),
+    reset: () => app.inject({ method: 'POST', url: '/v1/counters/hang/reset', headers: auth }),
+    'compat read': () => app.inject({ method: 'GET', url: '/read', headers: auth }),
+  };
+
+  it('answers 503 within 2 × REDIS_COMMAND_TIMEOUT_MS on readiness and every counter route, and recovers', async () => {
+    expect((await calls.increment()).statusCode).toBe(200);
+    proxy.cut(mode);
+    try {
+      for (const [what, call] of Object.entries(calls)) {
+        const t0 = Date.now();
+        const res = await call();
+        expect({ what, status: res.statusCode, fast: Date.now() - t0 < 2 * 1000 + 500 }).toEqual({
+          what,
+          status: 503,
+          fast: true,
+        });
+      }
+    } finally {
+      proxy.resume();
+    }
+    const deadline = Date.now() + 5000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      status = (await calls.read()).statusCode;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect((await calls.ready()).statusCode).toBe(200);
   });
 });

@@ -19,6 +19,9 @@ describe('ingestConfig', () => {
       maxMessageBytes: 262144,
       packMaxMessages: 100,
       autoProvision: false,
+      retryMaxAttempts: 20,
+      retryMaxMs: 60_000,
+      adminDeadlineMs: 10_000,
     });
   });
 

@@ -32,6 +32,15 @@ export class IngestEnv {
   @IsInt() @Min(1) @Max(43_199) INGEST_HEARTBEAT_SECONDS = 10;
   @IsInt() @Min(1) @Max(20) INGEST_WRITE_ATTEMPTS = 5;
   @IsInt() @Min(500) @Max(300_000) INGEST_QUEUE_DEPTH_CACHE_MS = 5000;
+  /**
+   * In-place store attempts of one received message while DynamoDB fails transiently (or with an
+   * error nobody classified), and the time they may take: past either bound the message is
+   * released and its receive count moves it towards the DLQ.
+   */
+  @IsInt() @Min(1) @Max(1000) INGEST_RETRY_MAX_ATTEMPTS = 20;
+  @IsInt() @Min(100) @Max(3_600_000) INGEST_RETRY_MAX_MS = 60_000;
+  /** Time budget of a dead-letter route (listing, redrive) before it answers with what it has, or 503. */
+  @IsInt() @Min(500) @Max(25_000) INGEST_ADMIN_DEADLINE_MS = 10_000;
 }
 
 export const ingestConfig = registerAs('ingest', () => {
@@ -60,6 +69,9 @@ export const ingestConfig = registerAs('ingest', () => {
     heartbeatSeconds: e.INGEST_HEARTBEAT_SECONDS,
     writeAttempts: e.INGEST_WRITE_ATTEMPTS,
     queueDepthCacheMs: e.INGEST_QUEUE_DEPTH_CACHE_MS,
+    retryMaxAttempts: e.INGEST_RETRY_MAX_ATTEMPTS,
+    retryMaxMs: e.INGEST_RETRY_MAX_MS,
+    adminDeadlineMs: e.INGEST_ADMIN_DEADLINE_MS,
   };
 });
 export type IngestConfig = ReturnType<typeof ingestConfig>;

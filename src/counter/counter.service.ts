@@ -8,8 +8,8 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException } from '../common/errors/error-body';
-import { counterConfig, type CounterConfig } from '../config';
-import { isRedisNotSent, isRedisUnavailable, REDIS } from '../infra/redis';
+import { counterConfig, redisConfig, type CounterConfig, type RedisConfig } from '../config';
+import { isRedisNotSent, isRedisUnavailable, REDIS, withCommandDeadline } from '../infra/redis';
 import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
 import { apply, ApplyCode, defineCounterScripts, type WithCounterScripts } from './counter.script';
@@ -45,6 +45,7 @@ export class CounterService implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) redis: Redis,
     @Inject(counterConfig.KEY) private readonly cfg: CounterConfig,
+    @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
   ) {
     this.redis = defineCounterScripts(redis);
     this.unanswered = new UnansweredIncrements(this.redis, cfg.outcomeTtlMs);
@@ -59,7 +60,10 @@ export class CounterService implements OnApplicationShutdown {
   get(name: string): Promise<CounterValue> {
     return this.run('get', async () => {
       checkName(name);
-      const raw = await this.redis.get(this.cfg.valueKeyPrefix + name);
+      const raw = await withCommandDeadline(
+        this.redis.get(this.cfg.valueKeyPrefix + name),
+        this.redisCfg.commandTimeoutMs,
+      );
       return { value: { name, value: raw === null ? 0 : Number(raw) }, result: 'ok' };
     });
   }
@@ -94,21 +98,24 @@ export class CounterService implements OnApplicationShutdown {
     const outcome = !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + randomUUID() : undefined;
     let reply: Awaited<ReturnType<typeof apply>>;
     try {
-      reply = await apply(this.redis, {
-        op,
-        by,
-        valueKey,
-        limit: MAX_VALUE,
-        idempotency: key
-          ? {
-              recordKey: this.cfg.idempotencyKeyPrefix + key,
-              fingerprint,
-              ttlMs: this.cfg.idempotencyTtlMs,
-            }
-          : outcome
-            ? { recordKey: outcome, fingerprint, ttlMs: this.cfg.outcomeTtlMs }
-            : undefined,
-      });
+      reply = await withCommandDeadline(
+        apply(this.redis, {
+          op,
+          by,
+          valueKey,
+          limit: MAX_VALUE,
+          idempotency: key
+            ? {
+                recordKey: this.cfg.idempotencyKeyPrefix + key,
+                fingerprint,
+                ttlMs: this.cfg.idempotencyTtlMs,
+              }
+            : outcome
+              ? { recordKey: outcome, fingerprint, ttlMs: this.cfg.outcomeTtlMs }
+              : undefined,
+        }),
+        this.redisCfg.commandTimeoutMs,
+      );
     } catch (err) {
       if (outcome && mayHaveReachedRedis(err))
         this.unanswered.add({ valueKey, recordKey: outcome, by });

@@ -21,6 +21,11 @@ export class IngestMetrics implements OnModuleInit, OnApplicationShutdown {
     help: 'Time for the consumer to store and delete one received batch',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   });
+  /** SQS messages whose in-place store retries ran out (INGEST_RETRY_MAX_*): released for the DLQ. */
+  readonly retriesExhausted = counter({
+    name: 'ingest_retries_exhausted_total',
+    help: 'SQS messages the consumer stopped retrying in place (attempt or time bound reached) and released towards the DLQ',
+  });
   private readonly depth = scrapedGauge({
     name: 'ingest_queue_messages',
     help: 'Approximate visible messages in the ingest queue (main) and its dead-letter queue (dlq), cached',

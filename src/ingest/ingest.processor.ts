@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SQS } from '../infra/aws';
-import { isTransient } from './aws-errors';
+import { ingestConfig, type IngestConfig } from '../config';
+import { isRetryable } from '../infra/aws';
 import { parseMessages, type Envelope } from './envelope';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestQueues } from './ingest.queues';
@@ -19,6 +20,17 @@ interface Received {
   m: Message;
   envelopes: Envelope[];
 }
+
+/** What storage did, plus the SQS messages (MessageId) whose in-place retries ran out. */
+type Outcome = StoreResult & { gaveUp: string[] };
+
+const inputsOf = (received: Received[]) =>
+  received.flatMap(({ m, envelopes }) => {
+    const receiveCount = Number(m.Attributes?.ApproximateReceiveCount ?? 1);
+    return envelopes.map((envelope) => ({ envelope, receiveCount }));
+  });
+
+const describe = (err: unknown) => `${(err as Error)?.name}: ${(err as Error)?.message}`;
 
 /**
  * One received batch: parse, store, then delete from SQS only what is stored (or was already).
@@ -35,6 +47,7 @@ export class IngestProcessor {
 
   constructor(
     @Inject(SQS) private readonly sqs: SQSClient,
+    @Inject(ingestConfig.KEY) private readonly cfg: IngestConfig,
     private readonly repo: IngestRepository,
     private readonly queues: IngestQueues,
     private readonly metrics: IngestMetrics,
@@ -58,18 +71,21 @@ export class IngestProcessor {
     const poison = parsed.filter((p) => p.envelopes === undefined).map((p) => p.m);
     const result = valid.length
       ? await this.storeWithRetry(valid)
-      : { stored: [], duplicate: [], failed: [] };
+      : { stored: [], duplicate: [], failed: [], gaveUp: [] };
     if (!result) return []; // shutting down: SQS redelivers them
     const done = new Set([...result.stored, ...result.duplicate]);
     const refused = new Set(result.failed);
+    const gaveUp = new Set(result.gaveUp);
     const deleted = valid.filter((v) => v.envelopes.every((e) => done.has(e.id)));
-    const released = valid.filter((v) => v.envelopes.some((e) => refused.has(e.id)));
+    const released = valid.filter(
+      (v) => gaveUp.has(v.m.MessageId!) || v.envelopes.some((e) => refused.has(e.id)),
+    );
     const toDelete = deleted.map((v) => v.m);
     const toRelease = [...poison, ...released.map((v) => v.m)];
     this.countStages(result.stored.length, done, valid, released, poison.length);
     if (toRelease.length)
       this.logger.warn(
-        `${poison.length} poison and ${released.length} refused messages left for the DLQ`,
+        `${poison.length} poison, ${released.length - gaveUp.size} refused and ${gaveUp.size} given-up messages left for the DLQ`,
       );
     this.background(
       Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer),
@@ -106,26 +122,71 @@ export class IngestProcessor {
     void work.finally(() => this.pending.delete(work)).catch(() => undefined);
   }
 
-  private async storeWithRetry(valid: Received[]): Promise<StoreResult | undefined> {
-    const inputs = valid.flatMap(({ m, envelopes }) => {
-      const receiveCount = Number(m.Attributes?.ApproximateReceiveCount ?? 1);
-      return envelopes.map((envelope) => ({ envelope, receiveCount }));
-    });
-    for (let attempt = 0; ; attempt++) {
+  /**
+   * Stores the batch in one go; if that fails with anything but a refusal, every SQS message is
+   * retried on its own (so one bad message does not hold its batch-mates), each at most
+   * INGEST_RETRY_MAX_ATTEMPTS times and for INGEST_RETRY_MAX_MS. Past either bound the message is
+   * given up: released for its receive count to move it to the DLQ. Undefined: shutting down.
+   */
+  private async storeWithRetry(valid: Received[]): Promise<Outcome | undefined> {
+    const started = Date.now();
+    try {
+      return { ...(await this.repo.store(inputsOf(valid))), gaveUp: [] };
+    } catch (err) {
+      if (!this.retryable(err)) return this.leftInQueue(err);
+      this.logger.warn(
+        `storing a batch of ${valid.length} failed (${describe(err)}); retrying each message in place`,
+      );
+    }
+    const outcomes = await Promise.all(valid.map((r) => this.storeOne(r, started)));
+    if (outcomes.some((o) => o === undefined)) return undefined;
+    const total: Outcome = { stored: [], duplicate: [], failed: [], gaveUp: [] };
+    for (const o of outcomes as Outcome[]) {
+      total.stored.push(...o.stored);
+      total.duplicate.push(...o.duplicate);
+      total.failed.push(...o.failed);
+      total.gaveUp.push(...o.gaveUp);
+    }
+    return total;
+  }
+
+  /** One SQS message's envelopes, retried in place within the bounds (attempt 1 was the batch's). */
+  private async storeOne(r: Received, started: number): Promise<Outcome | undefined> {
+    for (let attempt = 2; ; attempt++) {
+      await this.sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** (attempt - 2)));
       if (this.stop.signal.aborted) return undefined;
       try {
-        return await this.repo.store(inputs);
+        return { ...(await this.repo.store(inputsOf([r]))), gaveUp: [] };
       } catch (err) {
-        if (!(err instanceof StorageBusyError) && !isTransient(err)) {
-          // The table itself is refused (missing, no permission): leave the batch to the redrive policy.
-          this.logger.error({ err }, 'storing a batch failed; it stays in SQS');
-          return { stored: [], duplicate: [], failed: [] };
+        if (!this.retryable(err)) return this.leftInQueue(err);
+        const elapsed = Date.now() - started;
+        if (attempt >= this.cfg.retryMaxAttempts || elapsed >= this.cfg.retryMaxMs) {
+          this.metrics.retriesExhausted.inc();
+          this.logger.error(
+            {
+              messageId: r.m.MessageId,
+              ids: r.envelopes.map((e) => e.id),
+              attempts: attempt,
+              elapsedMs: elapsed,
+              err: describe(err),
+            },
+            `message ${r.m.MessageId} given up after ${attempt} attempts in ${elapsed} ms (${describe(err)}); released for the DLQ`,
+          );
+          return { stored: [], duplicate: [], failed: [], gaveUp: [r.m.MessageId!] };
         }
-        if (attempt === 0)
-          this.logger.warn(`DynamoDB unavailable (${(err as Error).name}); retrying the batch`);
-        await this.sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** attempt));
       }
     }
+  }
+
+  /** Transient, busy, or an error nobody classified (retried only within the bounds). */
+  private retryable(err: unknown): boolean {
+    return err instanceof StorageBusyError || isRetryable(err);
+  }
+
+  /** The table itself is refused (missing, no permission): leave the batch to the redrive policy. */
+  private leftInQueue(err: unknown): Outcome {
+    this.logger.error({ err }, 'storing a batch failed for good; it stays in SQS');
+    return { stored: [], duplicate: [], failed: [], gaveUp: [] };
   }
 
   private sleep(ms: number): Promise<void> {

@@ -9,7 +9,7 @@ import {
 import { Inject, Injectable } from '@nestjs/common';
 import { ingestConfig, type IngestConfig } from '../config';
 import { DYNAMODB_DOC } from '../infra/aws';
-import { isTransient } from './aws-errors';
+import { isRetryable, isTransient } from '../infra/aws';
 import type { Envelope } from './envelope';
 import { setTimeout as pause } from 'node:timers/promises';
 
@@ -179,7 +179,9 @@ export class IngestRepository {
         await this.doc.send(new PutCommand({ TableName: this.cfg.tableName, Item }));
         res.stored.push(Item.id);
       } catch (err) {
-        if (isTransient(err)) throw err;
+        // Transient or unknown: the caller retries (the consumer within its bound); only an
+        // answer that refuses this item marks it failed.
+        if (isRetryable(err)) throw err;
         res.failed.push(Item.id);
       }
     }

@@ -8,6 +8,7 @@ import { SQS } from '../infra/aws';
 import { orUnavailable } from './aws-errors';
 import { serializeEnvelope, type Envelope } from './envelope';
 import { findUnstorable } from './dynamo-limits';
+import { badCharacters } from './sqs-characters';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestQueues } from './ingest.queues';
 import { IngestRepository, type StoredMessage } from './ingest.repository';
@@ -50,6 +51,8 @@ export class IngestService {
         payload: m.payload,
         acceptedAt,
       };
+      const badSource = m.source === undefined ? undefined : badCharacters(m.source);
+      if (badSource) throw invalid(`messages.${i}.source`, `source ${badSource}`);
       const unstorable = findUnstorable(m.payload);
       if (unstorable)
         throw invalid(

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { redisConfig, type RedisConfig } from '../../config';
-import { REDIS } from '../../infra/redis';
+import { REDIS, withCommandDeadline } from '../../infra/redis';
 
 // Fixed window: one atomic INCR + PEXPIRE on first hit; answers hits and the window's remaining ms.
 const SCRIPT = `
@@ -12,7 +12,10 @@ return { hits, redis.call('PTTL', KEYS[1]) }`;
 
 /**
  * Throttler storage in Redis so limits hold across replicas. (@nest-lab/throttler-storage-redis,
- * the usual choice, declares Nest ≤ 11 only.)
+ * the usual choice, declares Nest ≤ 11 only.) A hit waits for Redis at most
+ * REDIS_COMMAND_TIMEOUT_MS from the call (not from the write: with auto-pipelining it would first
+ * wait for the pipeline ahead of it); past it the guard fails open (or closed for
+ * RATE_LIMIT_FAIL_CLOSED groups), as when Redis is down.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
@@ -28,7 +31,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const run = (
       this.redis as unknown as { rateLimitHit(k: string, ms: number): Promise<[number, number]> }
     ).rateLimitHit;
-    const [hits, pttl] = await run.call(this.redis, `${this.cfg.keyPrefix}rl:${key}`, ttl);
+    const [hits, pttl] = await withCommandDeadline(
+      run.call(this.redis, `${this.cfg.keyPrefix}rl:${key}`, ttl),
+      this.cfg.commandTimeoutMs,
+    );
     const seconds = Math.max(1, Math.ceil((pttl > 0 ? pttl : ttl) / 1000));
     return {
       totalHits: hits,

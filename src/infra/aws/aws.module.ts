@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { awsConfig, type AwsConfig } from '../../config';
 import { DYNAMODB, DYNAMODB_DOC, SQS, SQS_LONG_POLL } from './aws.tokens';
+import { AWS_MAX_ATTEMPTS, boundedHttpHandler } from './http-handler';
 
 /** ReceiveMessage may wait up to 20 s by design; the long-poll client allows for that on top. */
 const LONG_POLL_MAX_MS = 20_000;
@@ -15,11 +15,10 @@ const LONG_POLL_MAX_MS = 20_000;
  */
 const clientOptions = (cfg: AwsConfig, extraTimeoutMs = 0) => ({
   ...(cfg.region ? { region: cfg.region } : {}),
-  maxAttempts: 2,
-  requestHandler: new NodeHttpHandler({
-    connectionTimeout: 1000,
-    requestTimeout: cfg.requestTimeoutMs + extraTimeoutMs,
-  }),
+  maxAttempts: AWS_MAX_ATTEMPTS,
+  // Also the handler of the STS client the credential chain builds for IRSA (it inherits the
+  // parent client's requestHandler), so AssumeRoleWithWebIdentity is bounded too.
+  requestHandler: boundedHttpHandler(cfg.requestTimeoutMs + extraTimeoutMs),
 });
 
 /** Requests go to the configured endpoint, not to the host inside a queue URL (proxies, VPC endpoints). */

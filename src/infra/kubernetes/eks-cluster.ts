@@ -1,4 +1,4 @@
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { AWS_MAX_ATTEMPTS, boundedHttpHandler } from '../aws/http-handler';
 import type { AwsCredentials } from './eks-token';
 
 export interface EksClusterInfo {
@@ -22,8 +22,8 @@ export async function describeEksCluster(
   const { DescribeClusterCommand, EKSClient } = await import('@aws-sdk/client-eks');
   const eks = new EKSClient({
     region,
-    maxAttempts: 2,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: timeoutMs }),
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    requestHandler: boundedHttpHandler(timeoutMs),
   });
   try {
     const { cluster } = await eks.send(new DescribeClusterCommand({ name }));

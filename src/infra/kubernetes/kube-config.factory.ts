@@ -13,24 +13,53 @@ const tokenGenerations = () =>
     help: 'EKS IAM bearer tokens signed (cache misses, expiry, 401)',
   });
 
-interface Closable {
+interface Dispatcher {
   close(): Promise<void>;
+  dispatch(opts: Record<string, unknown>, handler: unknown): boolean;
 }
 
 /**
  * client-node builds a new undici Agent (so a new TLS connection) for every call and never
  * closes it; one per KubeConfig keeps connections alive between calls and closes on shutdown.
+ * With `timeoutMs`, every request through it gets undici's own deadlines: connection (TCP and
+ * TLS) within it, headers within it and no body chunk further apart (an API server that accepts and never answers, or answers half and
+ * stalls, has its socket destroyed, not just its caller answered; KubeApi bounds the whole call).
  */
-export function shareDispatcher(kc: KubeConfig): () => Promise<void> {
+export function shareDispatcher(kc: KubeConfig, timeoutMs?: number): () => Promise<void> {
   const target = kc as unknown as {
-    createDispatcher: (...args: unknown[]) => Closable | undefined;
+    createDispatcher: (...args: unknown[]) => Dispatcher | undefined;
+    createDispatcherOptions: (...args: unknown[]) => { connect?: Record<string, unknown> };
   };
   const make = target.createDispatcher.bind(kc);
-  let shared: Closable | undefined;
-  target.createDispatcher = (...args) => (shared ??= make(...args));
+  if (timeoutMs) {
+    // The TLS handshake too: undici's connect timeout is 10 s by default.
+    const options = target.createDispatcherOptions.bind(kc);
+    target.createDispatcherOptions = (...args) => {
+      const o = options(...args);
+      if (o.connect) o.connect = { timeout: timeoutMs, ...o.connect };
+      return o;
+    };
+  }
+  let shared: Dispatcher | undefined;
+  target.createDispatcher = (...args) => (shared ??= bounded(make(...args), timeoutMs));
   return async () => {
     await shared?.close();
   };
+}
+
+function bounded(d: Dispatcher | undefined, timeoutMs: number | undefined): Dispatcher | undefined {
+  if (!d || !timeoutMs) return d;
+  const dispatch = d.dispatch.bind(d);
+  d.dispatch = (opts, handler) =>
+    dispatch(
+      {
+        ...opts,
+        headersTimeout: (opts.headersTimeout as number | undefined) ?? timeoutMs,
+        bodyTimeout: (opts.bodyTimeout as number | undefined) ?? timeoutMs,
+      },
+      handler,
+    );
+  return d;
 }
 
 /**
@@ -66,5 +95,5 @@ export async function createKubeSetup(cfg: KubernetesConfig): Promise<KubeSetup>
   } else if (cfg.auth === 'in-cluster') kc.loadFromCluster();
   else kc.loadFromDefault(); // honours KUBECONFIG, then ~/.kube/config
   if (!kc.getCurrentCluster()) throw new Error(`K8S_AUTH=${cfg.auth} found no cluster to talk to`);
-  return { kc, tokens, close: shareDispatcher(kc) };
+  return { kc, tokens, close: shareDispatcher(kc, cfg.cluster.requestTimeoutMs) };
 }

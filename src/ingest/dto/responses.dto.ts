@@ -70,4 +70,9 @@ export class RedriveResponseDto {
     description: 'manual: our ids of every message in the moved SQS messages',
   })
   ids?: string[];
+  @ApiPropertyOptional({
+    description:
+      'auto that ran manual: why the move task could not be started (error name, class, message)',
+  })
+  fallbackReason?: string;
 }
