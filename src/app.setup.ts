@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { installAuditLog } from './common/audit/audit-log';
 import { toErrorBody } from './common/errors/error-body';
 import { validationPipe } from './common/errors/validation';
 import { requestIdOf } from './common/http/request-id';
@@ -66,6 +67,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     done();
   });
   app.get(HttpMetrics).install(fastify);
+  installAuditLog(fastify, logger);
   app.get(AnonymousLimiter).install(fastify);
   setupSwagger(app, VERSION);
   await app.init();

@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IngestService } from '../ingest';
+import { RequireScope } from '../common/auth/scope.decorator';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -19,6 +20,7 @@ export class ScalableK8sBackendServiceController {
   constructor(private readonly ingest: IngestService) {}
 
   @Post('process_message')
+  @RequireScope('ingest:write')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     deprecated: true,

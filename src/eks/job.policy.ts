@@ -20,6 +20,11 @@ export interface PolicyContext {
 export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'platform-api';
 export const JOB_ID_KEY = 'platform-api/job-id';
+/** Label and annotation naming the API key id that created the job. */
+export const OWNER_KEY = 'platform-api/owner';
+const LABEL_VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** Key ids may be 64 characters or end in `.`/`-`; the label is set only when the id fits one. */
+export const fitsLabelValue = (v: string): boolean => LABEL_VALUE_RE.test(v);
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
