@@ -62,6 +62,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useGlobalPipes(validationPipe());
   await applySecurity(app, appCfg.corsOrigins);
   const fastify = app.getHttpAdapter().getInstance();
+  // What the auth guards set on every request, declared up front so requests keep one shape.
+  for (const field of ['apiKeyId', 'caller', 'requiredScope'] as const)
+    if (!fastify.hasRequestDecorator(field)) fastify.decorateRequest(field, undefined);
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
     done();
