@@ -116,6 +116,34 @@ describe('node dist/main.js with a key document', () => {
     expect(proc.output().trim().split('\n')).toEqual([line]);
   });
 
+  it('a broken document at runtime logs exactly one error line and keeps serving the old keys', async () => {
+    mount = new KubeletMount(doc('a', KEY_A));
+    proc = await spawnApp({
+      API_KEYS: undefined,
+      API_KEYS_FILE: mount.path,
+      LOG_LEVEL: 'warn',
+      INGEST_ENABLED: 'false',
+    });
+    await waitForStatus(`${proc.base}/health/live`, 200);
+    mount.swap('keys:\n  - id: a\n    key: [unterminated\n');
+    await sleep(3000); // three polls and the watch: still one line
+    const errors = proc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('API keys not reloaded'));
+    expect(errors).toHaveLength(1);
+    expect(JSON.parse(errors[0])).toMatchObject({
+      level: 50,
+      context: 'ApiKeys',
+      msg: expect.stringMatching(
+        /^API keys not reloaded, the previous keys stay in force: API_KEYS_FILE is not valid YAML\/JSON \(/,
+      ),
+    });
+    const res = await fetch(`${proc.base}/v1/counters/x`, { headers: { 'x-api-key': KEY_A } });
+    expect(res.status).toBe(200);
+    expect(proc.output()).not.toContain(KEY_A);
+  });
+
   it('writes one audit line per mutation and per refused attempt, field by field, never the key', async () => {
     const WRITER = 'audit-writer-key-0123456789abcdef';
     const READER = 'audit-reader-key-0123456789abcdef';

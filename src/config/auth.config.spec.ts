@@ -114,7 +114,7 @@ describe('parseKeyFileText (key document)', () => {
     [
       'a bad id',
       '  - id: Bad_Id\n    key: one-key-0123456789abcdef\n    scopes: [admin]\n',
-      /keys\[0\] \(id Bad_Id\): id must match/,
+      /^Invalid configuration: API_KEYS_FILE keys\[0\]: id must match/,
     ],
     [
       'a bad date',

@@ -104,7 +104,8 @@ export function parseKeyDocument(text: string, source = 'API_KEYS_FILE'): KeyEnt
   const digests = new Map<string, number>();
   return top.keys.map((raw: unknown, i: number) => {
     const where = (id?: unknown) =>
-      `${source} keys[${i}]${typeof id === 'string' && id ? ` (id ${id})` : ''}`;
+      // Only a well-formed id is echoed: a key pasted into the wrong field must not reach a log.
+      `${source} keys[${i}]${typeof id === 'string' && ID.test(id) ? ` (id ${id})` : ''}`;
     const fail = (id: unknown, problem: string): never => {
       throw new ConfigError(`Invalid configuration: ${where(id)}: ${problem}`);
     };
