@@ -9,6 +9,7 @@ import {
 
 import { PUBLIC_EXTENSION } from './common/auth/public.decorator';
 import { SCOPES_EXTENSION } from './common/auth/scope.decorator';
+import { ERROR_CODES } from './common/errors/error-codes';
 
 export const API_KEY_SCHEME = 'apiKey';
 
@@ -46,17 +47,19 @@ export function buildOpenApi(app: INestApplication, version: string): OpenAPIObj
 
 const ERROR_BODY: SchemaObject = {
   type: 'object',
-  required: ['statusCode', 'error', 'message', 'requestId'],
+  required: ['statusCode', 'error', 'code', 'message', 'requestId'],
   properties: {
     statusCode: { type: 'integer', example: 400 },
     error: { type: 'string', example: 'Bad Request' },
-    message: { type: 'string', example: 'Validation failed: by (by must be an integer number)' },
-    requestId: { type: 'string', example: '1f0c9f7e-8d3a-4b8e-9d1e-2f5a7c3b9e10' },
     code: {
       type: 'string',
-      description: 'Stable machine-readable code (UPPER_SNAKE), e.g. AUTH_SCOPE_MISSING',
-      example: 'AUTH_SCOPE_MISSING',
+      enum: Object.keys(ERROR_CODES),
+      example: 'VALIDATION_FAILED',
+      description:
+        'Stable machine-readable code: switch on it, not on the message (docs/errors.md)',
     },
+    message: { type: 'string', example: 'Validation failed: by (by must be an integer number)' },
+    requestId: { type: 'string', example: '1f0c9f7e-8d3a-4b8e-9d1e-2f5a7c3b9e10' },
     requiredScope: { type: 'string', description: 'On AUTH_SCOPE_MISSING: the scope needed' },
     errors: {
       type: 'array',

@@ -8,10 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IngestService } from '../ingest';
+import { isPlainObject } from '../common/primitives/objects';
 import { RequireScope } from '../common/auth/scope.decorator';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** scalable-k8s-backend-service: `POST /process_message`, now queued, stored by the ingest consumer. */
 @ApiTags('compat')
@@ -42,7 +40,7 @@ export class ScalableK8sBackendServiceController {
   @ApiBadRequestResponse({ description: 'Body is not a JSON object' })
   @ApiServiceUnavailableResponse({ description: 'SQS did not take the message' })
   async processMessage(@Body() body: unknown) {
-    if (!isObject(body)) throw new BadRequestException('Body must be a JSON object');
+    if (!isPlainObject(body)) throw new BadRequestException('Body must be a JSON object');
     const [queued] = await this.ingest.accept([{ payload: body, source: 'process_message' }]);
     return { status: 'success', data: body, id: queued.id };
   }

@@ -56,7 +56,7 @@ export class ApiKeyGuard implements CanActivate {
     const key = req.headers['x-api-key'];
     // The rate limiter may have identified it already: one digest per request.
     const found = req.caller ?? this.keys.lookup(key);
-    if (found === undefined || found === EXPIRED) throw this.unauthorized(route, key, found);
+    if (found === undefined || found === EXPIRED) throw this.refuseKey(route, key, found);
     req.caller = found;
     req.apiKeyId = found.id; // rate limits, logs and audit use this, never the key
     if (!found.admin && (route.scope === undefined || !found.scopes.has(route.scope)))
@@ -85,7 +85,7 @@ export class ApiKeyGuard implements CanActivate {
     return route;
   }
 
-  private unauthorized(route: RouteAuth, key: unknown, found: typeof EXPIRED | undefined): Error {
+  private refuseKey(route: RouteAuth, key: unknown, found: typeof EXPIRED | undefined): Error {
     const missing = typeof key !== 'string' || key.length === 0;
     if (route.legacy) {
       const err = missing ? route.legacy.missing : route.legacy.invalid;
@@ -96,11 +96,7 @@ export class ApiKeyGuard implements CanActivate {
         message: 'API key expired: ask for a new one',
         code: 'AUTH_KEY_EXPIRED',
       });
-    return new UnauthorizedException(
-      missing
-        ? { message: MISSING_KEY, code: 'AUTH_KEY_MISSING' }
-        : { message: 'Invalid API key', code: 'AUTH_KEY_INVALID' },
-    );
+    return unauthorized(missing);
   }
 
   private missingScope(route: RouteAuth, who: KeyIdentity): Error {
@@ -127,3 +123,11 @@ function namespaceOf(req: FastifyRequest, at: readonly NamespaceSource[]): strin
   }
   return undefined;
 }
+
+/** The 401 of a request without a usable key (the filter uses it for unknown paths too). */
+export const unauthorized = (missing: boolean): UnauthorizedException =>
+  new UnauthorizedException(
+    missing
+      ? { message: MISSING_KEY, code: 'AUTH_KEY_MISSING' }
+      : { message: 'Invalid API key', code: 'AUTH_KEY_INVALID' },
+  );

@@ -1,13 +1,6 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  Logger,
-  NotFoundException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MISSING_KEY } from '../auth/api-key.guard';
+import { unauthorized } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
 import { toErrorBody } from './error-body';
 
@@ -36,8 +29,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return exception;
     const key = req.headers['x-api-key'];
     if (this.keys.identify(key)) return exception;
-    return new UnauthorizedException(
-      typeof key === 'string' && key ? 'Invalid API key' : MISSING_KEY,
-    );
+    return unauthorized(!(typeof key === 'string' && key));
   }
 }
