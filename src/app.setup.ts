@@ -72,7 +72,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.get(HttpMetrics).install(fastify);
   installAuditLog(fastify, logger);
   app.get(AnonymousLimiter).install(fastify);
-  setupSwagger(app, VERSION);
+  if (appCfg.docsEnabled) setupSwagger(app, VERSION);
   await app.init();
   return app;
 }

@@ -3,8 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { unauthorized } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
 import { toErrorBody } from './error-body';
-
-const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
+import { isPublicPath } from '../auth/public.decorator';
 
 /** Renders every error in the common shape; unexpected ones are logged, never leaked. */
 @Catch()
@@ -26,7 +25,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private hideUnknownRoutes(exception: unknown, req: FastifyRequest): unknown {
     if (!(exception instanceof NotFoundException) || req.routeOptions.url !== undefined)
       return exception;
-    if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return exception;
+    if (isPublicPath(req.url)) return exception;
     const key = req.headers['x-api-key'];
     if (this.keys.identify(key)) return exception;
     return unauthorized(!(typeof key === 'string' && key));
