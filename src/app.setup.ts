@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { installAuditLog } from './common/audit/audit-log';
 import { toErrorBody } from './common/errors/error-body';
 import { validationPipe } from './common/errors/validation';
 import { requestIdOf } from './common/http/request-id';
@@ -61,11 +62,15 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useGlobalPipes(validationPipe());
   await applySecurity(app, appCfg.corsOrigins);
   const fastify = app.getHttpAdapter().getInstance();
+  // What the auth guards set on every request, declared up front so requests keep one shape.
+  for (const field of ['apiKeyId', 'caller', 'requiredScope'] as const)
+    if (!fastify.hasRequestDecorator(field)) fastify.decorateRequest(field, undefined);
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
     done();
   });
   app.get(HttpMetrics).install(fastify);
+  installAuditLog(fastify, logger);
   app.get(AnonymousLimiter).install(fastify);
   if (appCfg.docsEnabled) setupSwagger(app, VERSION);
   await app.init();

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 
 import { PUBLIC_EXTENSION } from './common/auth/public.decorator';
+import { SCOPES_EXTENSION } from './common/auth/scope.decorator';
 import { ERROR_CODES } from './common/errors/error-codes';
 
 export const API_KEY_SCHEME = 'apiKey';
@@ -37,6 +38,7 @@ export function buildOpenApi(app: INestApplication, version: string): OpenAPIObj
         op.security = [];
         delete (op as unknown as Record<string, unknown>)[PUBLIC_EXTENSION];
       }
+      if (!isPublic) describeScope(op);
       addCommonErrors(op, isPublic);
     }
   }
@@ -58,6 +60,7 @@ const ERROR_BODY: SchemaObject = {
     },
     message: { type: 'string', example: 'Validation failed: by (by must be an integer number)' },
     requestId: { type: 'string', example: '1f0c9f7e-8d3a-4b8e-9d1e-2f5a7c3b9e10' },
+    requiredScope: { type: 'string', description: 'On AUTH_SCOPE_MISSING: the scope needed' },
     errors: {
       type: 'array',
       description: 'Only on validation failures: each invalid field and what is wrong with it',
@@ -71,6 +74,27 @@ const ERROR_BODY: SchemaObject = {
     },
   },
 };
+
+/**
+ * The scope in the operation's description and a 403 naming it. An operation that declared none
+ * gets `x-required-scopes: [admin]`, which is what the guard enforces for it (the scope test
+ * fails on it, so this only shows up in a broken build).
+ */
+function describeScope(op: OperationObject): void {
+  const ext = op as unknown as Record<string, unknown>;
+  const scopes = (ext[SCOPES_EXTENSION] as string[] | undefined) ?? [];
+  const shown = scopes.length ? scopes : ['admin'];
+  const line = `**Required scope:** ${shown.map((s) => `\`${s}\``).join(' or ')} (or \`admin\`).`;
+  op.description = op.description ? `${op.description}\n\n${line}` : line;
+  const forbidden = `The key lacks the scope ${shown.join(' or ')} (\`code\`: AUTH_SCOPE_MISSING); nothing was applied`;
+  const existing = op.responses['403'] as { description?: string } | undefined;
+  if (existing) existing.description = `${existing.description ?? ''}; or: ${forbidden}`;
+  else
+    op.responses['403'] = {
+      description: forbidden,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+    };
+}
 
 /** The errors any route can answer, in the common shape, unless the route documents its own. */
 function addCommonErrors(op: OperationObject, isPublic: boolean): void {

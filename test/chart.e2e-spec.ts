@@ -1,3 +1,4 @@
+import { parse } from 'yaml';
 import {
   find,
   helm,
@@ -237,12 +238,12 @@ describe('helm chart: Deployments', () => {
     expect(one(prod, 'Deployment', api).spec.selector.matchLabels.team).toBeUndefined();
   });
 
-  it('rolls pods when the config or the keys change (checksum annotations)', () => {
+  it('rolls pods when the config changes (checksum annotation), never when only the keys change (re-read live)', () => {
     const annotations = (values: string[]) =>
       one(render(undefined, values), 'Deployment', api).spec.template.metadata.annotations;
     const base = annotations(['--set', 'auth.apiKeys[0]=key-aaaaaaaaaaaaaaaa']);
     expect(base['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
-    expect(base['checksum/secret']).toMatch(/^[0-9a-f]{64}$/);
+    expect(base['checksum/secret']).toBeUndefined();
     expect(annotations(['--set', 'auth.apiKeys[0]=key-aaaaaaaaaaaaaaaa'])).toEqual(base);
     const logChanged = annotations([
       '--set',
@@ -251,10 +252,9 @@ describe('helm chart: Deployments', () => {
       'config.logLevel=debug',
     ]);
     expect(logChanged['checksum/config']).not.toBe(base['checksum/config']);
-    expect(logChanged['checksum/secret']).toBe(base['checksum/secret']);
+    // The app re-reads the mounted key document (kubelet ..data swap): new keys need no rollout.
     const keyChanged = annotations(['--set', 'auth.apiKeys[0]=key-bbbbbbbbbbbbbbbb']);
-    expect(keyChanged['checksum/secret']).not.toBe(base['checksum/secret']);
-    expect(keyChanged['checksum/config']).toBe(base['checksum/config']);
+    expect(keyChanged).toEqual(base);
     expect(
       one(defaults, 'Deployment', worker).spec.template.metadata.annotations['checksum/config'],
     ).toMatch(/^[0-9a-f]{64}$/);
@@ -262,14 +262,12 @@ describe('helm chart: Deployments', () => {
 
   it('keeps API keys out of values and env: a Secret file (ours or existingSecret) through API_KEYS_FILE, api only', () => {
     const secret = one(minimal, 'Secret', fullname);
-    expect(Buffer.from(secret.data['api-keys'], 'base64').toString()).toBe(
-      'minimal-key-0123456789abcdef',
-    );
-    const generated = Buffer.from(
-      one(defaults, 'Secret', fullname).data['api-keys'],
-      'base64',
-    ).toString();
-    expect(generated).toMatch(/^gen-[A-Za-z0-9]{40}$/);
+    // The Secret holds the key document; plain auth.apiKeys become admin entries.
+    expect(parse(Buffer.from(secret.data['api-keys'], 'base64').toString())).toEqual({
+      keys: [{ id: 'values-0', key: 'minimal-key-0123456789abcdef', scopes: ['admin'] }],
+    });
+    // Rendered without a cluster (helm template, a GitOps tool), nothing is generated.
+    expect(find(defaults, 'Secret')).toEqual([]);
     expect(find(prod, 'Secret')).toEqual([]);
     const a = one(prod, 'Deployment', api);
     expect(envOf(a).API_KEYS_FILE).toBe('/etc/platform-api/keys/keys');
@@ -289,6 +287,106 @@ describe('helm chart: Deployments', () => {
     expect(one(prod, 'ConfigMap', fullname).data.REDIS_URL).toBeUndefined();
     for (const o of [...defaults, ...prod])
       if (o.kind === 'ConfigMap') expect(JSON.stringify(o.data)).not.toMatch(/API_KEYS=|apiKeys/);
+  });
+
+  it('never generates a key without a cluster: two renders of the defaults are identical', () => {
+    const args = ['template', RELEASE, CHART, '--namespace', 'apps'];
+    const first = helm(args);
+    expect(first.status).toBe(0);
+    expect(helm(args).stdout).toBe(first.stdout);
+    expect(first.stdout).not.toMatch(/gen-[A-Za-z0-9]{40}/);
+  });
+
+  it('renders auth.keys as the key document, and the schema refuses an unknown scope', () => {
+    const objs = render(undefined, [
+      '--set',
+      'auth.keys[0].id=dashboards',
+      '--set',
+      `auth.keys[0].sha256=${'ab'.repeat(32)}`,
+      '--set',
+      'auth.keys[0].scopes[0]=counters:read',
+      '--set',
+      'auth.keys[1].id=team-a',
+      '--set',
+      'auth.keys[1].key=team-a-key-0123456789abcdef',
+      '--set',
+      'auth.keys[1].scopes[0]=eks:read',
+      '--set',
+      'auth.keys[1].namespaces[0]=team-a-*',
+    ]);
+    const doc = parse(
+      Buffer.from(one(objs, 'Secret', fullname).data['api-keys'], 'base64').toString(),
+    );
+    expect(doc).toEqual({
+      keys: [
+        { id: 'dashboards', sha256: 'ab'.repeat(32), scopes: ['counters:read'] },
+        {
+          id: 'team-a',
+          key: 'team-a-key-0123456789abcdef',
+          scopes: ['eks:read'],
+          namespaces: ['team-a-*'],
+        },
+      ],
+    });
+    expect(
+      renderError([
+        '--set',
+        'auth.keys[0].id=x',
+        '--set',
+        'auth.keys[0].key=k-0123456789abcdef',
+        '--set',
+        'auth.keys[0].scopes[0]=everything',
+      ]),
+    ).toMatch(/scopes/);
+  });
+
+  it('fills the key Secret with an ExternalSecret (External Secrets Operator) from Secrets Manager or SSM', () => {
+    const objs = render('production-values.yaml', [
+      '--set',
+      'auth.existingSecret=',
+      '--set',
+      'auth.externalSecret.enabled=true',
+      '--set',
+      'auth.externalSecret.remoteKey=/platform-api/prod/keys',
+      '--set',
+      'auth.externalSecret.secretStoreRef.name=aws-parameter-store',
+    ]);
+    const es = one(objs, 'ExternalSecret', fullname);
+    expect(es.apiVersion).toBe('external-secrets.io/v1');
+    expect(es.spec).toEqual({
+      refreshInterval: '1h',
+      secretStoreRef: { name: 'aws-parameter-store', kind: 'ClusterSecretStore' },
+      target: { name: fullname, creationPolicy: 'Owner' },
+      data: [{ secretKey: 'api-keys', remoteRef: { key: '/platform-api/prod/keys' } }],
+    });
+    expect(find(objs, 'Secret')).toEqual([]); // ESO owns it
+    const a = one(objs, 'Deployment', api);
+    expect(a.spec.template.spec.volumes).toContainEqual(
+      expect.objectContaining({
+        name: 'api-keys',
+        secret: expect.objectContaining({
+          secretName: fullname,
+          items: [{ key: 'api-keys', path: 'api-keys' }],
+        }),
+      }),
+    );
+    expect(envOf(a).API_KEYS_FILE).toBe('/etc/platform-api/keys/api-keys');
+    expect(validateObjects([es])).toEqual([{ kind: 'ExternalSecret', name: fullname, errors: [] }]);
+    expect(renderError(['--set', 'auth.externalSecret.enabled=true'])).toMatch(
+      /auth.externalSecret.enabled needs auth.externalSecret.remoteKey/,
+    );
+    expect(
+      renderError([
+        '--set',
+        'auth.externalSecret.enabled=true',
+        '--set',
+        'auth.externalSecret.remoteKey=k',
+        '--set',
+        'auth.externalSecret.secretStoreRef.name=s',
+        '--set',
+        'auth.existingSecret=mine',
+      ]),
+    ).toMatch(/set one/);
   });
 
   it('renders the configuration the app validates, including feature variables from config.extraEnv', () => {

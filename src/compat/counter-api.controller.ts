@@ -10,6 +10,7 @@ import {
 import { AuthErrors } from '../common/auth/auth-errors.decorator';
 import { CounterService } from '../counter';
 import { CounterApiErrorDto, CounterApiReadDto, CounterApiWriteDto } from './dto/counter-api.dto';
+import { RequireScope } from '../common/auth/scope.decorator';
 
 /** counter-api had one counter; it is the counter named `default` here. */
 export const LEGACY_COUNTER = 'default';
@@ -19,6 +20,7 @@ export const LEGACY_COUNTER = 'default';
 @AuthErrors({
   missing: { status: 401, body: { error: 'API key required' } },
   invalid: { status: 403, body: { error: 'Invalid API key' } },
+  forbidden: (scope) => ({ error: `API key lacks the scope ${scope}` }),
 })
 @ApiUnauthorizedResponse({
   type: CounterApiErrorDto,
@@ -26,7 +28,8 @@ export const LEGACY_COUNTER = 'default';
 })
 @ApiForbiddenResponse({
   type: CounterApiErrorDto,
-  description: 'Wrong X-API-Key: `{"error":"Invalid API key"}`',
+  description:
+    'Wrong X-API-Key: `{"error":"Invalid API key"}`; a key without the scope: `{"error":"API key lacks the scope counters:write"}`',
 })
 @ApiServiceUnavailableResponse({ description: 'Redis is unavailable (common error shape)' })
 @Controller()
@@ -34,6 +37,7 @@ export class CounterApiController {
   constructor(private readonly counters: CounterService) {}
 
   @Get('read')
+  @RequireScope('counters:read')
   @ApiOperation({ summary: 'Read the counter (use GET /v1/counters/{name})', deprecated: true })
   @ApiOkResponse({ type: CounterApiReadDto })
   async read(): Promise<CounterApiReadDto> {
@@ -42,6 +46,7 @@ export class CounterApiController {
   }
 
   @Post('write')
+  @RequireScope('counters:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Add 1 (use POST /v1/counters/{name}/increment)', deprecated: true })
   @ApiOkResponse({ type: CounterApiWriteDto })
@@ -51,6 +56,7 @@ export class CounterApiController {
   }
 
   @Post('reset')
+  @RequireScope('counters:write')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Set the counter to 0 (use POST /v1/counters/{name}/reset)',

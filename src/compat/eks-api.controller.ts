@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobsService, KubeErrorResponses, KubernetesEnabledGuard, NamespacesService } from '../eks';
+import { Caller } from '../common/auth/caller.decorator';
+import type { KeyIdentity } from '../config';
 import {
   EksCreateJobDto,
   EksJobQuery,
@@ -8,6 +10,7 @@ import {
   EksNamespaceDto,
   EksResultDto,
 } from './dto/eks-api.dto';
+import { NamespaceAt, RequireScope } from '../common/auth/scope.decorator';
 
 /**
  * The seed EKS jobs/namespaces API (FastAPI): same paths, bodies and success shapes, now behind
@@ -24,15 +27,22 @@ export class EksApiCompatController {
   ) {}
 
   @Post('eks-create-job')
+  @RequireScope('eks:write')
+  @NamespaceAt(['body', 'namespace'])
   @HttpCode(200)
   @ApiOperation({
     summary: 'Create a job from a manifest (seed route; use POST /v1/namespaces/:ns/jobs)',
     deprecated: true,
   })
   @ApiOkResponse({ type: EksResultDto })
-  async createJob(@Body() dto: EksCreateJobDto): Promise<EksResultDto> {
+  async createJob(
+    @Body() dto: EksCreateJobDto,
+    @Caller() who: KeyIdentity | undefined,
+  ): Promise<EksResultDto> {
     const job = await this.jobs.createFromManifest(dto.namespace, dto.job_manifest, {
-      createNamespace: true,
+      // Creating the missing namespace (seed behaviour) needs the namespaces scope too.
+      createNamespace: !who || who.admin || who.scopes.has('eks:namespaces'),
+      owner: who?.id,
     });
     return {
       status: 'success',
@@ -43,6 +53,8 @@ export class EksApiCompatController {
   }
 
   @Delete('eks-delete-job')
+  @RequireScope('eks:write')
+  @NamespaceAt(['query', 'namespace'])
   @ApiOperation({
     summary: 'Delete a job (seed route; use DELETE /v1/namespaces/:ns/jobs/:name)',
     deprecated: true,
@@ -59,6 +71,8 @@ export class EksApiCompatController {
   }
 
   @Get('eks-get-job-status')
+  @RequireScope('eks:read')
+  @NamespaceAt(['query', 'namespace'])
   @ApiOperation({
     summary: 'Status of a job (seed route; use GET /v1/namespaces/:ns/jobs/:name)',
     deprecated: true,
@@ -79,6 +93,8 @@ export class EksApiCompatController {
   }
 
   @Post('eks-create-namespace')
+  @RequireScope('eks:namespaces')
+  @NamespaceAt(['body', 'namespace_name'])
   @HttpCode(200)
   @ApiOperation({
     summary: 'Create a managed namespace (seed route; use POST /v1/namespaces)',
@@ -95,6 +111,8 @@ export class EksApiCompatController {
   }
 
   @Delete('eks-delete-namespace')
+  @RequireScope('eks:namespaces')
+  @NamespaceAt(['query', 'namespace_name'])
   @ApiOperation({
     summary: 'Delete a managed namespace (seed route; use DELETE /v1/namespaces/:ns)',
     deprecated: true,

@@ -17,7 +17,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RawBodyException } from '../common/errors/raw-body.exception';
-import { EPHEMERAL_TYPE, TasksService, type Task } from '../tasks';
+import { Caller } from '../common/auth/caller.decorator';
+import { EPHEMERAL_TYPE, TasksService, type Task, type TaskCaller } from '../tasks';
 
 import {
   EphemeralCreated,
@@ -27,6 +28,7 @@ import {
   EphemeralTaskList,
   EphemeralTaskView,
 } from './dto/ephemeral-task.dto';
+import { RequireScope } from '../common/auth/scope.decorator';
 
 /** ephemeral-backend task ids live under their own prefix (BullMQ refuses all-digit ids like "123"). */
 const jobId = (taskId: string) => `eb-${taskId}`;
@@ -59,22 +61,29 @@ export class EphemeralBackendController {
   constructor(private readonly tasks: TasksService) {}
 
   @Post()
+  @RequireScope('tasks:write')
   @HttpCode(200)
   @ApiOperation({
     deprecated: true,
     summary: 'Create a task (ephemeral-backend); use POST /v1/tasks',
   })
   @ApiOkResponse({ type: EphemeralCreated })
-  async create(@Body() body: EphemeralTaskBody): Promise<EphemeralCreated> {
+  async create(
+    @Body() body: EphemeralTaskBody,
+    @Caller() who: TaskCaller,
+  ): Promise<EphemeralCreated> {
     const payload = { task_id: body.task_id, data: body.data ?? {} };
     const priority = Math.min(10, Math.max(1, body.priority ?? 5));
     try {
-      const { created } = await this.tasks.submit({
-        type: EPHEMERAL_TYPE,
-        id: jobId(body.task_id),
-        payload,
-        priority,
-      });
+      const { created } = await this.tasks.submit(
+        {
+          type: EPHEMERAL_TYPE,
+          id: jobId(body.task_id),
+          payload,
+          priority,
+        },
+        who,
+      );
       if (!created) throw new ConflictException();
     } catch (e) {
       if (e instanceof ConflictException)
@@ -90,16 +99,17 @@ export class EphemeralBackendController {
   }
 
   @Get()
+  @RequireScope('tasks:read')
   @ApiOperation({
     deprecated: true,
     summary: `List tasks (ephemeral-backend), up to ${LIST_CAP}; use GET /v1/tasks`,
   })
   @ApiOkResponse({ type: EphemeralTaskList })
-  async list(): Promise<EphemeralTaskList> {
+  async list(@Caller() who: TaskCaller): Promise<EphemeralTaskList> {
     const tasks: EphemeralTaskView[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.tasks.list({ type: EPHEMERAL_TYPE, limit: 100, cursor });
+      const page = await this.tasks.list({ type: EPHEMERAL_TYPE, limit: 100, cursor }, who);
       tasks.push(...page.items.map(view));
       cursor = page.nextCursor ?? undefined;
     } while (cursor && tasks.length < LIST_CAP);
@@ -107,24 +117,32 @@ export class EphemeralBackendController {
   }
 
   @Get(':task_id')
+  @RequireScope('tasks:read')
   @ApiOperation({
     deprecated: true,
     summary: 'Task status (ephemeral-backend); use GET /v1/tasks/:id',
   })
   @ApiOkResponse({ type: EphemeralTaskView })
-  async get(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralTaskView> {
-    return view(await this.find(task_id, () => this.tasks.get(jobId(task_id))));
+  async get(
+    @Param() { task_id }: EphemeralTaskIdParams,
+    @Caller() who: TaskCaller,
+  ): Promise<EphemeralTaskView> {
+    return view(await this.find(task_id, () => this.tasks.get(jobId(task_id), who)));
   }
 
   @Delete(':task_id')
+  @RequireScope('tasks:write')
   @ApiOperation({
     deprecated: true,
     summary: 'Delete a task (ephemeral-backend); use DELETE /v1/tasks/:id',
   })
   @ApiOkResponse({ type: EphemeralMessage })
-  async remove(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralMessage> {
+  async remove(
+    @Param() { task_id }: EphemeralTaskIdParams,
+    @Caller() who: TaskCaller,
+  ): Promise<EphemeralMessage> {
     try {
-      await this.find(task_id, () => this.tasks.remove(jobId(task_id)));
+      await this.find(task_id, () => this.tasks.remove(jobId(task_id), who));
     } catch (e) {
       if (e instanceof ConflictException)
         throw new RawBodyException(409, {

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { IngestService } from '../ingest';
 import { isPlainObject } from '../common/primitives/objects';
+import { RequireScope } from '../common/auth/scope.decorator';
 
 /** scalable-k8s-backend-service: `POST /process_message`, now queued, stored by the ingest consumer. */
 @ApiTags('compat')
@@ -17,6 +18,7 @@ export class ScalableK8sBackendServiceController {
   constructor(private readonly ingest: IngestService) {}
 
   @Post('process_message')
+  @RequireScope('ingest:write')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     deprecated: true,

@@ -49,6 +49,8 @@ export class Env {
 
   @IsOptional() @IsString() API_KEYS?: string;
   @IsOptional() @IsString() API_KEYS_FILE?: string;
+  /** How often API_KEYS_FILE is checked for changes (a directory watch also triggers a check). */
+  @IsInt() @Min(100) @Max(5000) API_KEYS_RELOAD_INTERVAL_MS = 1000;
 
   @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';

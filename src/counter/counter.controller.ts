@@ -16,6 +16,7 @@ import { CounterService } from './counter.service';
 import { CounterDto } from './dto/counter.dto';
 import { IncrementCounterDto } from './dto/increment-counter.dto';
 import { IncrementBodyPipe, type IncrementInput } from './increment-body.pipe';
+import { RequireScope } from '../common/auth/scope.decorator';
 
 const IdempotencyHeader = () =>
   ApiHeader({
@@ -45,6 +46,7 @@ export class CounterController {
   constructor(private readonly counters: CounterService) {}
 
   @Get(':name')
+  @RequireScope('counters:read')
   @NameParam()
   @ApiOperation({ summary: 'Read a counter (0 if it was never written; reading never writes)' })
   @ApiOkResponse({ type: CounterDto })
@@ -53,6 +55,7 @@ export class CounterController {
   }
 
   @Post(':name/increment')
+  @RequireScope('counters:write')
   @HttpCode(200)
   @NameParam()
   @ApiBody({ type: IncrementCounterDto, required: false })
@@ -72,6 +75,7 @@ export class CounterController {
   }
 
   @Post(':name/reset')
+  @RequireScope('counters:write')
   @HttpCode(200)
   @NameParam()
   @ApiOperation({ summary: 'Set a counter to 0' })

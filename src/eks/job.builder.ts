@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JobPolicyConfig } from '../config';
-import { JOB_ID_KEY, MANAGED_BY, MANAGED_BY_KEY } from './job.policy';
+import { fitsLabelValue, JOB_ID_KEY, MANAGED_BY, MANAGED_BY_KEY, OWNER_KEY } from './job.policy';
 import { isRecord } from '../common/primitives/objects';
 
 export interface EnvVarInput {
@@ -64,11 +64,18 @@ function resources(r: ResourceInput | undefined, cfg: JobPolicyConfig) {
  */
 export function buildJob(
   input: JobInput,
-  ctx: { name: string; namespace: string; jobId: string; cfg: JobPolicyConfig },
+  ctx: { name: string; namespace: string; jobId: string; cfg: JobPolicyConfig; owner?: string },
 ): Record<string, unknown> {
   const { cfg } = ctx;
   const uid = cfg.job.runAsUser;
-  const labels = { ...input.labels, [MANAGED_BY_KEY]: MANAGED_BY, [JOB_ID_KEY]: ctx.jobId };
+  const labels: Record<string, string> = {
+    ...input.labels,
+    [MANAGED_BY_KEY]: MANAGED_BY,
+    [JOB_ID_KEY]: ctx.jobId,
+  };
+  // The owner as a label (selectable with kubectl) when the id fits one; always as an annotation.
+  if (ctx.owner && fitsLabelValue(ctx.owner)) labels[OWNER_KEY] = ctx.owner;
+  const annotations = ctx.owner ? { [OWNER_KEY]: ctx.owner } : undefined;
   const seccompProfile = { type: 'RuntimeDefault' };
   const containers = input.containers.map((c, i) => {
     const mounts = (c.volumeMounts ?? []).map((m) => ({
@@ -103,7 +110,12 @@ export function buildJob(
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: ctx.name, namespace: ctx.namespace, labels },
+    metadata: {
+      name: ctx.name,
+      namespace: ctx.namespace,
+      labels,
+      ...(annotations ? { annotations } : {}),
+    },
     spec: {
       backoffLimit: input.backoffLimit ?? cfg.job.backoffLimit.default,
       activeDeadlineSeconds: input.activeDeadlineSeconds ?? cfg.job.activeDeadlineSeconds.default,

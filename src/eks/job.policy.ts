@@ -22,9 +22,13 @@ export interface PolicyContext {
 export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'platform-api';
 export const JOB_ID_KEY = 'platform-api/job-id';
+/** Label and annotation naming the API key id that created the job. */
+export const OWNER_KEY = 'platform-api/owner';
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** Key ids may be 64 characters or end in `.`/`-`; the owner label is set only when the id fits one. */
+export const fitsLabelValue = (v: string): boolean => LABEL_VALUE.test(v);
 /** Prefixes only this service sets: a caller may not forge ownership or pod-security labels. */
 const RESERVED_LABEL_PREFIXES = [
   'app.kubernetes.io/managed-by',

@@ -6,6 +6,8 @@ export interface JobView {
   name: string;
   namespace: string;
   jobId?: string;
+  /** Id of the API key that created the job (label/annotation platform-api/owner). */
+  owner: string | null;
   state: JobState;
   active: number;
   succeeded: number;
@@ -35,6 +37,10 @@ export function toJobView(job: V1Job): JobView {
     name: job.metadata?.name ?? '',
     namespace: job.metadata?.namespace ?? '',
     jobId: job.metadata?.labels?.['platform-api/job-id'],
+    owner:
+      job.metadata?.annotations?.['platform-api/owner'] ??
+      job.metadata?.labels?.['platform-api/owner'] ??
+      null,
     state: jobState(job),
     active: s.active ?? 0,
     succeeded: s.succeeded ?? 0,

@@ -29,6 +29,9 @@ import { JobParams, NamespaceParams } from './dto/params.dto';
 import { KubeErrorResponses } from './eks.errors.decorator';
 import { JobsService } from './jobs.service';
 import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
+import { Caller } from '../common/auth/caller.decorator';
+import type { KeyIdentity } from '../config';
+import { NamespaceAt, RequireScope } from '../common/auth/scope.decorator';
 
 @ApiTags('eks')
 @UseGuards(KubernetesEnabledGuard)
@@ -38,16 +41,24 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()
+  @RequireScope('eks:write')
+  @NamespaceAt(['params', 'ns'])
   @ApiOperation({
     summary: 'Run a Job built by the server (restricted pod security, bounded resources and time)',
   })
   @ApiCreatedResponse({ type: JobViewDto })
   @ApiConflictResponse({ description: 'A job with this name exists' })
-  create(@Param() p: NamespaceParams, @Body() dto: CreateJobDto) {
-    return this.jobs.create(p.ns, dto);
+  create(
+    @Param() p: NamespaceParams,
+    @Body() dto: CreateJobDto,
+    @Caller() who: KeyIdentity | undefined,
+  ) {
+    return this.jobs.create(p.ns, dto, who?.id);
   }
 
   @Get()
+  @RequireScope('eks:read')
+  @NamespaceAt(['params', 'ns'])
   @ApiOperation({ summary: 'Jobs created by platform-api in this namespace' })
   @ApiOkResponse({ type: JobListDto })
   async list(@Param() p: NamespaceParams): Promise<JobListDto> {
@@ -55,6 +66,8 @@ export class JobsController {
   }
 
   @Get(':name')
+  @RequireScope('eks:read')
+  @NamespaceAt(['params', 'ns'])
   @ApiOperation({ summary: 'State of a job: pending, running, succeeded or failed' })
   @ApiOkResponse({ type: JobViewDto })
   get(@Param() p: JobParams) {
@@ -62,6 +75,8 @@ export class JobsController {
   }
 
   @Get(':name/logs')
+  @RequireScope('eks:read')
+  @NamespaceAt(['params', 'ns'])
   @ApiOperation({ summary: 'Last lines of the logs of the job’s newest pods (bounded)' })
   @ApiOkResponse({ type: JobLogsDto })
   logs(@Param() p: JobParams, @Query() q: LogsQueryDto) {
@@ -69,6 +84,8 @@ export class JobsController {
   }
 
   @Delete(':name')
+  @RequireScope('eks:write')
+  @NamespaceAt(['params', 'ns'])
   @HttpCode(202)
   @ApiOperation({ summary: 'Delete a job and its pods (propagation Background)' })
   @ApiAcceptedResponse({ type: DeletedDto })

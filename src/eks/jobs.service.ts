@@ -47,8 +47,8 @@ export class JobsService {
     @Inject(eksConfig.KEY) private readonly cfg: EksConfig,
   ) {}
 
-  create(namespace: string, dto: CreateJobDto): Promise<JobView> {
-    return this.createFromManifest(namespace, manifestOf(dto));
+  create(namespace: string, dto: CreateJobDto, owner?: string): Promise<JobView> {
+    return this.createFromManifest(namespace, manifestOf(dto), { owner });
   }
 
   /**
@@ -59,7 +59,7 @@ export class JobsService {
   async createFromManifest(
     namespace: string,
     manifest: unknown,
-    opts: { createNamespace?: boolean } = {},
+    opts: { createNamespace?: boolean; owner?: string } = {},
   ): Promise<JobView> {
     const ns = await this.namespaces.lookup(namespace).catch(async (e: unknown) => {
       if (!(e instanceof NotFoundException) || !opts.createNamespace) throw e;
@@ -75,6 +75,7 @@ export class JobsService {
       namespace,
       jobId: randomUUID(),
       cfg: this.cfg,
+      owner: opts.owner,
     });
     // The built Job must pass too: the builder can only tighten, and this keeps it honest.
     const again = jobViolations(body, { ...ctx, built: true });

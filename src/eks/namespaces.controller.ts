@@ -12,6 +12,9 @@ import { NamespaceParams } from './dto/params.dto';
 import { KubeErrorResponses } from './eks.errors.decorator';
 import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
 import { NamespacesService } from './namespaces.service';
+import { Caller } from '../common/auth/caller.decorator';
+import { namespaceAllowed, type KeyIdentity } from '../config';
+import { NamespaceAt, RequireScope } from '../common/auth/scope.decorator';
 
 @ApiTags('eks')
 @UseGuards(KubernetesEnabledGuard)
@@ -21,6 +24,8 @@ export class NamespacesController {
   constructor(private readonly namespaces: NamespacesService) {}
 
   @Post()
+  @RequireScope('eks:namespaces')
+  @NamespaceAt(['body', 'name'])
   @ApiOperation({ summary: 'Create a namespace managed by platform-api (Pod Security restricted)' })
   @ApiCreatedResponse({ type: NamespaceViewDto })
   @ApiConflictResponse({ description: 'The namespace already exists' })
@@ -29,13 +34,22 @@ export class NamespacesController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List the namespaces managed by platform-api' })
+  @RequireScope('eks:read')
+  @ApiOperation({
+    summary: 'List the namespaces managed by platform-api',
+    description: 'A key limited to some namespaces (`namespaces` in the key file) sees only those.',
+  })
   @ApiOkResponse({ type: NamespaceListDto })
-  async list(): Promise<NamespaceListDto> {
-    return { items: await this.namespaces.list() };
+  async list(@Caller() who: KeyIdentity | undefined): Promise<NamespaceListDto> {
+    const items = await this.namespaces.list();
+    const rule = who?.namespaces;
+    // A key limited to some namespaces sees only those.
+    return { items: rule ? items.filter((n) => namespaceAllowed(rule, n.name)) : items };
   }
 
   @Get(':ns')
+  @RequireScope('eks:read')
+  @NamespaceAt(['params', 'ns'])
   @ApiOperation({ summary: 'A managed (or allow-listed) namespace' })
   @ApiOkResponse({ type: NamespaceViewDto })
   get(@Param() p: NamespaceParams) {
@@ -43,6 +57,8 @@ export class NamespacesController {
   }
 
   @Delete(':ns')
+  @RequireScope('eks:namespaces')
+  @NamespaceAt(['params', 'ns'])
   @HttpCode(202)
   @ApiOperation({ summary: 'Delete a managed namespace (everything in it goes too)' })
   @ApiAcceptedResponse({

@@ -20,6 +20,7 @@ import {
 } from './dto/responses.dto';
 import { SendMessagesDto } from './dto/send-messages.dto';
 import { IngestService } from './ingest.service';
+import { RequireScope } from '../common/auth/scope.decorator';
 
 @ApiTags('ingest')
 @ApiUnauthorizedResponse({ description: 'Missing or invalid X-API-Key' })
@@ -31,6 +32,7 @@ export class IngestController {
   ) {}
 
   @Post('messages')
+  @RequireScope('ingest:write')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Queue 1-100 messages for storage',
@@ -51,6 +53,7 @@ export class IngestController {
   }
 
   @Get('messages/:id')
+  @RequireScope('ingest:read')
   @ApiOperation({ summary: 'A stored message' })
   @ApiOkResponse({ type: StoredMessageDto })
   @ApiBadRequestResponse({ description: 'Malformed id' })
@@ -61,6 +64,7 @@ export class IngestController {
   }
 
   @Get('dead-letters')
+  @RequireScope('ingest:admin')
   @ApiOperation({
     summary: 'Messages in the dead-letter queue',
     description: 'Peeks without consuming: each listed message is made visible again at once.',
@@ -74,6 +78,7 @@ export class IngestController {
   }
 
   @Post('dead-letters/redrive')
+  @RequireScope('ingest:admin')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Move dead letters back to the main queue' })
   @ApiAcceptedResponse({ type: RedriveResponseDto })

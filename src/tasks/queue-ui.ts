@@ -26,7 +26,7 @@ export function basicPassword(header: unknown): string | undefined {
 }
 
 /**
- * bull-board at /admin/queues, behind HTTP basic auth whose password is any valid API key.
+ * bull-board at /admin/queues, behind HTTP basic auth whose password is an API key with `admin`.
  * Registered as one Fastify plugin whose onRequest hook guards every UI page, asset and API
  * route under the prefix (the routes are Fastify's, so the Nest guard never sees them).
  */
@@ -46,7 +46,19 @@ export class QueueUi implements OnModuleInit {
     const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
     void fastify.register(async (scope) => {
       scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-        if (this.keys.identify(basicPassword(req.headers.authorization))) return;
+        const caller = this.keys.identify(basicPassword(req.headers.authorization));
+        if (caller?.admin) return;
+        if (caller) {
+          // A valid key without `admin`: the UI can delete and retry anything, so it is refused.
+          return reply.code(403).send({
+            statusCode: 403,
+            error: 'Forbidden',
+            message: `Queue UI: API key ${caller.id} lacks the scope it needs: admin`,
+            requestId: req.id,
+            code: 'AUTH_SCOPE_MISSING',
+            requiredScope: 'admin',
+          });
+        }
         // Failed sign-ins count against the caller's IP like any keyless request: no free guessing.
         const retryAfter = await this.limiter.hit(req.ip);
         if (retryAfter !== undefined) {

@@ -1,7 +1,7 @@
 import { invalidField } from '../common/errors/validation';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { toTask } from './task.mapper';
+import { ownerOf, toTask } from './task.mapper';
 import type { Task, TaskStatus } from './task.types';
 
 /**
@@ -30,6 +30,8 @@ type Position = [source: number, score: number, id: string];
 export interface PageQuery {
   status?: TaskStatus;
   type?: string;
+  /** Only tasks created by this key id (callers without `admin`). */
+  owner?: string;
   limit: number;
   cursor?: string;
 }
@@ -90,7 +92,8 @@ export class TaskPages {
           ({ score, id } = batch[i]);
           scanned++;
           const job = jobs[i];
-          if (job && (!q.type || job.name === q.type)) items.push(toTask(job, src.status));
+          if (job && (!q.type || job.name === q.type) && (!q.owner || ownerOf(job) === q.owner))
+            items.push(toTask(job, src.status));
           if (items.length >= q.limit || scanned >= MAX_SCAN)
             return { items, nextCursor: encodeCursor([si, score, id]) };
         }

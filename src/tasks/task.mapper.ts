@@ -1,7 +1,19 @@
 import type { Job } from 'bullmq';
-import { DEFAULT_PRIORITY, type Task, type TaskStatus } from './task.types';
+import {
+  DEFAULT_PRIORITY,
+  type OwnedJobOptions,
+  type Task,
+  type TaskCaller,
+  type TaskStatus,
+} from './task.types';
 
 const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
+
+export const ownerOf = (job: Job): string | undefined => (job.opts as OwnedJobOptions).owner;
+
+/** The caller may see this job: no caller (internal), `admin`, or its owner. */
+export const visibleTo = (job: Job, who: TaskCaller | undefined): boolean =>
+  !who || who.admin || ownerOf(job) === who.id;
 
 /** The BullMQ job is the record: a task is a view of it. */
 export function toTask(job: Job, status: TaskStatus): Task {
@@ -19,5 +31,6 @@ export function toTask(job: Job, status: TaskStatus): Task {
     createdAt: iso(job.timestamp) as string,
     startedAt: iso(job.processedOn),
     finishedAt: iso(job.finishedOn),
+    owner: (job.opts as OwnedJobOptions).owner ?? null,
   };
 }

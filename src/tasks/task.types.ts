@@ -32,7 +32,18 @@ export interface Task {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Id of the API key that created the task (null: created before owners were recorded). */
+  owner: string | null;
 }
+
+/** Who asks: a key sees and changes only its own tasks unless it holds `admin`. */
+export interface TaskCaller {
+  id: string;
+  admin: boolean;
+}
+
+/** The owner is kept in the BullMQ job's options (stored as JSON with the job, kept on retry). */
+export type OwnedJobOptions = { owner?: string };
 
 /** BullMQ states onto task statuses (waiting, paused and prioritized jobs are all "queued"). */
 export function statusOf(state: string): TaskStatus | undefined {

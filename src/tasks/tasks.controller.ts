@@ -18,18 +18,22 @@ import { TaskIdParams } from './dto/task-id.params';
 import { TaskDto, TaskPageDto, TaskTypesDto } from './dto/task.dto';
 import { CreateTaskBatchDto, TaskBatchDto } from './dto/task-batch.dto';
 import { TaskBatchPipe, type TaskBatchInput } from './task-batch.pipe';
-import { MAX_BATCH } from './task.types';
+import { MAX_BATCH, type TaskCaller } from './task.types';
+import { Caller } from '../common/auth/caller.decorator';
 import { TasksService } from './tasks.service';
+import { RequireScope } from '../common/auth/scope.decorator';
 
 @ApiTags('tasks')
 @ApiUnauthorizedResponse({ description: 'Missing or invalid X-API-Key' })
 @ApiBadRequestResponse({ description: 'Invalid input; the field is named' })
 @ApiServiceUnavailableResponse({ description: 'Redis is unavailable; retry later' })
+@ApiNotFoundResponse({ description: "No such task, or another key's task (never revealed)" })
 @Controller('v1/tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
 
   @Post()
+  @RequireScope('tasks:write')
   @ApiOperation({
     summary: 'Submit a task',
     description:
@@ -42,8 +46,9 @@ export class TasksController {
   async create(
     @Body() body: CreateTaskDto,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Caller() who: TaskCaller,
   ): Promise<TaskDto> {
-    const { task, created } = await this.tasks.submit(body);
+    const { task, created } = await this.tasks.submit(body, who);
     void reply
       .status(created ? 202 : 200)
       .header('location', `/v1/tasks/${encodeURIComponent(task.id)}`);
@@ -51,6 +56,7 @@ export class TasksController {
   }
 
   @Post('batch')
+  @RequireScope('tasks:write')
   @ApiOperation({
     summary: `Submit 1 to ${MAX_BATCH} tasks in one request`,
     description:
@@ -77,13 +83,15 @@ export class TasksController {
   async createBatch(
     @Body(TaskBatchPipe) body: TaskBatchInput,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Caller() who: TaskCaller,
   ): Promise<TaskBatchDto> {
-    const items = await this.tasks.submitBatch(body.tasks);
+    const items = await this.tasks.submitBatch(body.tasks, who);
     void reply.status(items.some((i) => i.created) ? 202 : 200);
     return { items };
   }
 
   @Get()
+  @RequireScope('tasks:read')
   @ApiOperation({
     summary: 'List tasks, a page at a time',
     description:
@@ -91,11 +99,12 @@ export class TasksController {
       'Follow `nextCursor` until it is null. A page may hold fewer than `limit` items when a `type` filter skips many.',
   })
   @ApiOkResponse({ type: TaskPageDto })
-  list(@Query() q: ListTasksQuery): Promise<TaskPageDto> {
-    return this.tasks.list(q);
+  list(@Query() q: ListTasksQuery, @Caller() who: TaskCaller): Promise<TaskPageDto> {
+    return this.tasks.list(q, who);
   }
 
   @Get('types')
+  @RequireScope('tasks:read')
   @ApiOperation({ summary: 'Registered task types' })
   @ApiOkResponse({ type: TaskTypesDto })
   types(): TaskTypesDto {
@@ -103,29 +112,32 @@ export class TasksController {
   }
 
   @Get(':id')
+  @RequireScope('tasks:read')
   @ApiOperation({ summary: 'Read a task' })
   @ApiOkResponse({ type: TaskDto })
   @ApiNotFoundResponse({ description: 'No such task (or it aged out of retention)' })
-  get(@Param() { id }: TaskIdParams): Promise<TaskDto> {
-    return this.tasks.get(id);
+  get(@Param() { id }: TaskIdParams, @Caller() who: TaskCaller): Promise<TaskDto> {
+    return this.tasks.get(id, who);
   }
 
   @Delete(':id')
+  @RequireScope('tasks:write')
   @ApiOperation({ summary: 'Delete a queued, delayed or finished task' })
   @ApiOkResponse({ type: TaskDto, description: 'The task as it was before deletion' })
   @ApiNotFoundResponse({ description: 'No such task' })
   @ApiConflictResponse({ description: 'The task is active' })
-  remove(@Param() { id }: TaskIdParams): Promise<TaskDto> {
-    return this.tasks.remove(id);
+  remove(@Param() { id }: TaskIdParams, @Caller() who: TaskCaller): Promise<TaskDto> {
+    return this.tasks.remove(id, who);
   }
 
   @Post(':id/retry')
+  @RequireScope('tasks:write')
   @HttpCode(202)
   @ApiOperation({ summary: 'Queue a failed task again, with a fresh round of attempts' })
   @ApiAcceptedResponse({ type: TaskDto })
   @ApiNotFoundResponse({ description: 'No such task' })
   @ApiConflictResponse({ description: 'The task is not failed' })
-  retry(@Param() { id }: TaskIdParams): Promise<TaskDto> {
-    return this.tasks.retry(id);
+  retry(@Param() { id }: TaskIdParams, @Caller() who: TaskCaller): Promise<TaskDto> {
+    return this.tasks.retry(id, who);
   }
 }

@@ -23,8 +23,8 @@ import {
 } from '../infra/redis';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskRegistry } from './task-registry';
-import { toTask } from './task.mapper';
-import { DEFAULT_PRIORITY, statusOf, TASKS_QUEUE, type Task } from './task.types';
+import { ownerOf, toTask, visibleTo } from './task.mapper';
+import { DEFAULT_PRIORITY, statusOf, TASKS_QUEUE, type Task, type TaskCaller } from './task.types';
 import { TasksMetrics } from './tasks.metrics';
 
 export interface SubmitTask {
@@ -53,6 +53,7 @@ interface Prepared {
   id: string;
   clientId: boolean;
   fp: Fingerprint;
+  owner?: string;
 }
 
 export interface Submitted {
@@ -61,6 +62,10 @@ export interface Submitted {
 }
 
 const unavailable = () => new DependencyUnavailableException('Redis');
+
+/** A client id another key's task holds: the same answer whatever that task is. */
+const taken = (id: string) =>
+  new ConflictException({ message: `Task id ${id} is already used`, code: 'TASK_CONFLICT' });
 
 const conflict = (ids: string[], outcome: string) =>
   new ConflictException({
@@ -103,24 +108,26 @@ export class TasksService {
   }
 
   /** Creates a task; with a client id, the same body again returns the existing task (created: false). */
-  async submit(input: SubmitTask): Promise<Submitted> {
-    const item = this.prepare(input);
+  async submit(input: SubmitTask, who?: TaskCaller): Promise<Submitted> {
+    const item = this.prepare(input, who);
     return this.redisOp(async () => {
       if (item.clientId) {
         const existing = await this.queue.getJob(item.id);
+        if (existing && !visibleTo(existing, who)) throw taken(item.id);
         if (existing)
           return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
       }
       const added = await this.queue.add(
         item.fp.type,
         item.fp.payload,
-        this.jobOptions(item.id, item.fp),
+        this.jobOptions(item.id, item.fp, item.owner),
       );
       if (item.clientId) {
         // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
         const stored = await this.queue.getJob(item.id);
         if (!stored)
           throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
+        if (ownerOf(stored) !== item.owner) throw taken(item.id);
         this.sameOrConflict(stored, item.fp);
         this.metrics.submitted.inc({ type: item.fp.type });
         return { task: await this.view(stored), created: true };
@@ -134,13 +141,20 @@ export class TasksService {
    * looked up before anything is queued, then the new ones go in one MULTI (Queue.addBulk sends
    * a plain pipeline in BullMQ 6, which is not atomic). Answers in request order.
    */
-  async submitBatch(inputs: SubmitTask[]): Promise<Submitted[]> {
-    const items = this.prepareBatch(inputs);
+  async submitBatch(inputs: SubmitTask[], who?: TaskCaller): Promise<Submitted[]> {
+    const items = this.prepareBatch(inputs, who);
     return this.redisOp(async () => {
       // One round trip: the producer connection pipelines these automatically.
       const existing = await Promise.all(
         items.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
       );
+      const others = items.filter((it, i) => existing[i] && !visibleTo(existing[i], who));
+      if (others.length)
+        throw new ConflictException({
+          message: `Task ids already used: ${others.map((it) => it.id).join(', ')}; nothing was queued`,
+          code: 'TASK_CONFLICT',
+          ids: others.map((it) => it.id),
+        });
       const clash = items
         .filter((it, i) => existing[i] && !this.sameBody(existing[i], it.fp))
         .map((it) => it.id);
@@ -151,7 +165,12 @@ export class TasksService {
       const stored = await Promise.all(
         fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
       );
-      const lost = new Set(fresh.filter((it, i) => stored[i] && !this.sameBody(stored[i], it.fp)));
+      const lost = new Set(
+        fresh.filter(
+          (it, i) =>
+            stored[i] && (!this.sameBody(stored[i], it.fp) || ownerOf(stored[i]) !== it.owner),
+        ),
+      );
       const created = new Map(
         fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])),
       );
@@ -171,19 +190,21 @@ export class TasksService {
     });
   }
 
-  async get(id: string): Promise<Task> {
-    return this.redisOp(async () => this.view(await this.mustFind(id)));
+  async get(id: string, who?: TaskCaller): Promise<Task> {
+    return this.redisOp(async () => this.view(await this.mustFind(id, who)));
   }
 
-  list(q: PageQuery): Promise<Page> {
+  /** A page of tasks; a caller without `admin` sees only its own. */
+  list(q: PageQuery, who?: TaskCaller): Promise<Page> {
     if (q.type !== undefined) this.registry.get(q.type); // an unknown type filter is a 400 listing the known ones
-    return this.redisOp(() => this.pages.page(q));
+    const owner = who && !who.admin ? who.id : undefined;
+    return this.redisOp(() => this.pages.page(owner ? { ...q, owner } : q));
   }
 
   /** Removes a queued, delayed or finished task; an active one is 409. */
-  async remove(id: string): Promise<Task> {
+  async remove(id: string, who?: TaskCaller): Promise<Task> {
     return this.redisOp(async () => {
-      const task = await this.view(await this.mustFind(id));
+      const task = await this.view(await this.mustFind(id, who));
       if (task.status === 'active')
         throw new ConflictException({
           message: `Task ${id} is active; it can be deleted once it finishes`,
@@ -204,9 +225,9 @@ export class TasksService {
   }
 
   /** Queues a failed task again with a fresh round of attempts; any other status is 409. */
-  async retry(id: string): Promise<Task> {
+  async retry(id: string, who?: TaskCaller): Promise<Task> {
     return this.redisOp(async () => {
-      const job = await this.mustFind(id);
+      const job = await this.mustFind(id, who);
       const state = await job.getState();
       if (state !== 'failed')
         throw new ConflictException({
@@ -228,11 +249,12 @@ export class TasksService {
   }
 
   /** Validates an item (type, then the handler's payload rules) into what is stored and compared. */
-  private prepare(input: SubmitTask): Prepared {
+  private prepare(input: SubmitTask, who?: TaskCaller): Prepared {
     const handler = this.registry.get(input.type);
     return {
       id: input.id ?? randomUUID(),
       clientId: Boolean(input.id),
+      owner: who?.id,
       fp: {
         type: input.type,
         payload: asStored(handler.parse(input.payload)),
@@ -244,7 +266,7 @@ export class TasksService {
   }
 
   /** Every item prepared, or one 400 naming each bad field as `tasks.<index>.<field>`. */
-  private prepareBatch(inputs: SubmitTask[]): Prepared[] {
+  private prepareBatch(inputs: SubmitTask[], who?: TaskCaller): Prepared[] {
     const fields: FieldError[] = [];
     const firstUse = new Map<string, number>();
     const items = inputs.map((input, i) => {
@@ -258,7 +280,7 @@ export class TasksService {
           });
       }
       try {
-        return this.prepare(input);
+        return this.prepare(input, who);
       } catch (e) {
         if (!(e instanceof BadRequestException)) throw e;
         fields.push(...fieldsUnder(e, `tasks.${i}`));
@@ -278,7 +300,8 @@ export class TasksService {
     const client: IRedisClient = createIORedisClient(this.producer); // the proxy the Queue itself uses
     const multi = client.multi();
     const jobs = items.map(
-      ({ id, fp }) => new Job(this.queue, fp.type, fp.payload, this.jobOptions(id, fp), id),
+      ({ id, fp, owner }) =>
+        new Job(this.queue, fp.type, fp.payload, this.jobOptions(id, fp, owner), id),
     );
     // addJob queues its script on the MULTI (sent only by exec) and settles without waiting for
     // it; one that throws (invalid options) means the transaction is never sent.
@@ -296,8 +319,9 @@ export class TasksService {
     return { task: toTask(job, item.fp.delayMs ? 'delayed' : 'queued'), created: true };
   }
 
-  private jobOptions(id: string, fp: Fingerprint): JobsOptions {
+  private jobOptions(id: string, fp: Fingerprint, owner?: string): JobsOptions {
     return {
+      ...(owner ? { owner } : {}), // kept by BullMQ as an unknown option (see OwnedJobOptions)
       jobId: id,
       priority: fp.priority, // always set, so every task is ordered by priority (0 would jump the line)
       delay: fp.delayMs || undefined,
@@ -328,9 +352,10 @@ export class TasksService {
     return job;
   }
 
-  private async mustFind(id: string): Promise<Job> {
+  /** Another key's task is "not found" too: its existence is not revealed. */
+  private async mustFind(id: string, who?: TaskCaller): Promise<Job> {
     const job = await this.queue.getJob(id);
-    if (!job) throw new NotFoundException(`Task ${id} not found`);
+    if (!job || !visibleTo(job, who)) throw new NotFoundException(`Task ${id} not found`);
     return job;
   }
 

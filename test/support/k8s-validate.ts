@@ -19,6 +19,7 @@ type ModelClass = new (data: unknown) => Validatable;
 const CRD_PACKAGES: Record<string, string> = {
   'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
   'keda.sh': '@kubernetes-models/keda',
+  'external-secrets.io': '@kubernetes-models/external-secrets',
 };
 
 function modulePath(apiVersion: string, kind: string): string {

@@ -39,9 +39,7 @@ spec:
         {{- end }}
       annotations:
         checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") $ | sha256sum }}
-        {{- if $servesApi }}
-        checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") $ | cat (include "platform-api.apiKeysSecretName" $) $.Values.auth.existingSecretKey | sha256sum }}
-        {{- end }}
+        {{- /* No checksum of the keys: the app re-reads the mounted key file, so a key change rolls nothing. */}}
         {{- with $c.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

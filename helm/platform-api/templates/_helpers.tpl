@@ -115,21 +115,39 @@ app.kubernetes.io/component: {{ .component }}
 {{- if eq (int .Values.metrics.port) (int .Values.config.containerPort) -}}
 {{- fail "metrics.port must differ from config.containerPort: /metrics is served on its own port, which the Ingress never routes" -}}
 {{- end -}}
+{{- with .Values.auth.externalSecret -}}
+{{- if and .enabled $.Values.auth.existingSecret -}}
+{{- fail "auth.externalSecret.enabled and auth.existingSecret both name the key Secret: set one" -}}
+{{- end -}}
+{{- if and .enabled (or (not .remoteKey) (not .secretStoreRef.name)) -}}
+{{- fail "auth.externalSecret.enabled needs auth.externalSecret.remoteKey and auth.externalSecret.secretStoreRef.name" -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
-The API keys our Secret holds: auth.apiKeys, else the key generated at install and kept across
-upgrades (looked up in the cluster), else a new random one.
+The key document our Secret holds (docs/authorization.md): auth.keys, plus auth.apiKeys as `admin`
+entries. With neither, and auth.generateDevKey: the document generated at install and kept across
+upgrades (looked up in the cluster), else a new one, but only when a cluster answers: rendered
+without one (`helm template`, a GitOps tool) it is empty, so no render ever changes a key.
 */}}
-{{- define "platform-api.apiKeys" -}}
-{{- if .Values.auth.apiKeys -}}
-{{- join "\n" .Values.auth.apiKeys -}}
-{{- else -}}
-{{- $existing := lookup "v1" "Secret" (include "platform-api.namespace" .) (include "platform-api.fullname" .) -}}
+{{- define "platform-api.keyDocument" -}}
+{{- $entries := list -}}
+{{- range .Values.auth.keys -}}
+{{- $entries = append $entries . -}}
+{{- end -}}
+{{- range $i, $k := .Values.auth.apiKeys -}}
+{{- $entries = append $entries (dict "id" (printf "values-%d" $i) "key" $k "scopes" (list "admin")) -}}
+{{- end -}}
+{{- if $entries -}}
+{{- dict "keys" $entries | toYaml -}}
+{{- else if .Values.auth.generateDevKey -}}
+{{- $ns := include "platform-api.namespace" . -}}
+{{- $existing := lookup "v1" "Secret" $ns (include "platform-api.fullname" .) -}}
 {{- if and $existing (index ($existing.data | default dict) "api-keys") -}}
 {{- index $existing.data "api-keys" | b64dec -}}
-{{- else -}}
-{{- printf "gen-%s" (randAlphaNum 40) -}}
+{{- else if (lookup "v1" "Namespace" "" $ns) -}}
+{{- dict "keys" (list (dict "id" "dev" "key" (printf "gen-%s" (randAlphaNum 40)) "scopes" (list "admin"))) | toYaml -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -27,6 +27,12 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: [400, 'Input failed validation; `errors` lists each field (path `a.0.b`).'],
   AUTH_KEY_MISSING: [401, 'No X-API-Key header.'],
   AUTH_KEY_INVALID: [401, 'The X-API-Key is not a known key.'],
+  AUTH_KEY_EXPIRED: [401, 'The X-API-Key is past its `expires` date.'],
+  AUTH_SCOPE_MISSING: [
+    403,
+    'The key lacks the scope the route needs (`requiredScope`); nothing applied.',
+  ],
+  AUTH_NAMESPACE_FORBIDDEN: [403, 'The namespace is outside the key’s `namespaces` (`namespace`).'],
   DEPENDENCY_UNAVAILABLE: [
     503,
     'Redis, SQS, DynamoDB or Kubernetes cannot be reached: retry later.',

@@ -41,7 +41,9 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     const req = props.context.switchToHttp().getRequest<AuthedRequest>();
-    req.apiKeyId ??= this.keys.identify(req.headers['x-api-key']);
+    // Resolved once here; ApiKeyGuard reuses it (an expired key is limited as anonymous).
+    req.caller ??= this.keys.identify(req.headers['x-api-key']);
+    req.apiKeyId = req.caller?.id;
     const group = req.apiKeyId ? this.groupOf(props.context) : 'anonymous';
     const limit = this.cfg.limits[group] ?? this.cfg.limits.default;
     try {

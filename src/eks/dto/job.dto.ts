@@ -157,6 +157,13 @@ export class JobViewDto {
   @ApiProperty({ example: 'job-k3xq7ab2mz' }) name!: string;
   @ApiProperty({ example: 'team-a' }) namespace!: string;
   @ApiPropertyOptional({ description: 'The platform-api/job-id label' }) jobId?: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'team-a',
+    description: 'Id of the API key that created the job (label and annotation platform-api/owner)',
+  })
+  owner!: string | null;
   @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed'] }) state!: string;
   @ApiProperty() active!: number;
   @ApiProperty() succeeded!: number;

@@ -29,6 +29,14 @@ export class TaskDto implements Task {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'ci',
+    description:
+      'Id of the API key that created the task; a key sees only its own tasks unless it holds admin',
+  })
+  owner!: string | null;
 }
 
 export class TaskPageDto {
