@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JobsService, KubernetesEnabledGuard, NamespacesService } from '../eks';
+import { JobsService, NamespacesService } from '../eks';
 import { KubeErrorResponses } from '../eks/eks.errors.decorator';
 import {
   EksCreateJobDto,
@@ -15,7 +15,6 @@ import {
  * the API key and the job policy. Like the seed, creating a job in a missing namespace creates it.
  */
 @ApiTags('compat')
-@UseGuards(KubernetesEnabledGuard)
 @KubeErrorResponses()
 @Controller('api')
 export class EksApiCompatController {

@@ -11,6 +11,8 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
@@ -21,6 +23,7 @@ import { EPHEMERAL_TYPE, TasksService, type Task } from '../tasks';
 
 import {
   EphemeralCreated,
+  EphemeralDetail,
   EphemeralMessage,
   EphemeralTaskBody,
   EphemeralTaskIdParams,
@@ -65,6 +68,10 @@ export class EphemeralBackendController {
     summary: 'Create a task (ephemeral-backend); use POST /v1/tasks',
   })
   @ApiOkResponse({ type: EphemeralCreated })
+  @ApiConflictResponse({
+    type: EphemeralDetail,
+    description: 'A task with this task_id exists: `{"detail":"Task already exists"}`',
+  })
   async create(@Body() body: EphemeralTaskBody): Promise<EphemeralCreated> {
     const payload = { task_id: body.task_id, data: body.data ?? {} };
     const priority = Math.min(10, Math.max(1, body.priority ?? 5));
@@ -112,6 +119,10 @@ export class EphemeralBackendController {
     summary: 'Task status (ephemeral-backend); use GET /v1/tasks/:id',
   })
   @ApiOkResponse({ type: EphemeralTaskView })
+  @ApiNotFoundResponse({
+    type: EphemeralDetail,
+    description: 'No such task: `{"detail":"Task not found"}`',
+  })
   async get(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralTaskView> {
     return view(await this.find(task_id, () => this.tasks.get(jobId(task_id))));
   }
@@ -122,6 +133,15 @@ export class EphemeralBackendController {
     summary: 'Delete a task (ephemeral-backend); use DELETE /v1/tasks/:id',
   })
   @ApiOkResponse({ type: EphemeralMessage })
+  @ApiNotFoundResponse({
+    type: EphemeralDetail,
+    description: 'No such task: `{"detail":"Task not found"}`',
+  })
+  @ApiConflictResponse({
+    type: EphemeralDetail,
+    description:
+      'The task is processing: `{"detail":"Task is processing; delete it once it finishes"}`',
+  })
   async remove(@Param() { task_id }: EphemeralTaskIdParams): Promise<EphemeralMessage> {
     try {
       await this.find(task_id, () => this.tasks.remove(jobId(task_id)));

@@ -2,14 +2,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppRole } from '../config';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
-import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
 import { NamespacesController } from './namespaces.controller';
 import { NamespacesService } from './namespaces.service';
 
 /** The services, importable (once, statically) by compat without registering the routes again. */
 @Module({
-  providers: [NamespacesService, JobsService, KubernetesEnabledGuard],
-  exports: [NamespacesService, JobsService, KubernetesEnabledGuard],
+  providers: [NamespacesService, JobsService],
+  exports: [NamespacesService, JobsService],
 })
 export class EksCoreModule {}
 

@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -28,10 +18,8 @@ import {
 import { JobParams, NamespaceParams } from './dto/params.dto';
 import { KubeErrorResponses } from './eks.errors.decorator';
 import { JobsService } from './jobs.service';
-import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
 
 @ApiTags('eks')
-@UseGuards(KubernetesEnabledGuard)
 @KubeErrorResponses()
 @Controller('v1/namespaces/:ns/jobs')
 export class JobsController {

@@ -25,7 +25,11 @@ export function statusMessage(e: unknown): string | undefined {
  */
 export function mapKubeError(e: unknown): unknown {
   if (e instanceof HttpException) return e;
-  if (e instanceof KubeNotConfiguredError) return new ServiceUnavailableException(e.message);
+  if (e instanceof KubeNotConfiguredError)
+    return new ServiceUnavailableException({
+      message: e.message,
+      code: 'KUBERNETES_NOT_CONFIGURED',
+    });
   if (e instanceof KubeUnreachableError) {
     return new ServiceUnavailableException(
       `Kubernetes API is unavailable, retry later (${e.message})`,

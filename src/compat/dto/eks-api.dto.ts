@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsObject } from 'class-validator';
-import { IsDnsLabel } from '../../eks/dto/params.dto';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from '../../eks/dto/params.dto';
 
 export class EksCreateJobDto {
   @ApiProperty({
@@ -21,27 +21,27 @@ export class EksCreateJobDto {
   @IsObject()
   job_manifest!: Record<string, unknown>;
 
-  @ApiProperty({ example: 'team-a' })
+  @ApiProperty({ example: 'team-a', ...DNS_LABEL_SCHEMA })
   @IsDnsLabel()
   namespace!: string;
 }
 
 export class EksJobQuery {
-  @ApiProperty({ example: 'job-k3xq7ab2mz' }) @IsDnsLabel() job_name!: string;
-  @ApiProperty({ example: 'team-a' }) @IsDnsLabel() namespace!: string;
+  @ApiProperty({ example: 'job-k3xq7ab2mz', ...DNS_LABEL_SCHEMA }) @IsDnsLabel() job_name!: string;
+  @ApiProperty({ example: 'team-a', ...DNS_LABEL_SCHEMA }) @IsDnsLabel() namespace!: string;
 }
 
 export class EksNamespaceDto {
-  @ApiProperty({ example: 'team-a' }) @IsDnsLabel() namespace_name!: string;
+  @ApiProperty({ example: 'team-a', ...DNS_LABEL_SCHEMA }) @IsDnsLabel() namespace_name!: string;
 }
 
 export class EksJobStatusDto {
   @ApiProperty() job_name!: string;
   @ApiProperty() namespace!: string;
   @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed'] }) state!: string;
-  @ApiProperty() active!: number;
-  @ApiProperty() succeeded!: number;
-  @ApiProperty() failed!: number;
+  @ApiProperty({ type: 'integer' }) active!: number;
+  @ApiProperty({ type: 'integer' }) succeeded!: number;
+  @ApiProperty({ type: 'integer' }) failed!: number;
   @ApiProperty({ nullable: true, type: String }) start_time!: string | null;
   @ApiProperty({ nullable: true, type: String }) completion_time!: string | null;
 }

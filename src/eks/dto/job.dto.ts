@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsDnsLabel } from './params.dto';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from './params.dto';
 
 export class EnvVarDto {
   @ApiProperty({ example: 'MODE' })
@@ -62,6 +62,7 @@ export class CreateJobDto {
   @ApiPropertyOptional({
     example: 'nightly-report',
     description: 'DNS-1123 label; when absent, `<JOB_NAME_PREFIX>-<random>`',
+    ...DNS_LABEL_SCHEMA,
   })
   @IsOptional()
   @IsDnsLabel()
@@ -158,9 +159,9 @@ export class JobViewDto {
   @ApiProperty({ example: 'team-a' }) namespace!: string;
   @ApiPropertyOptional({ description: 'The platform-api/job-id label' }) jobId?: string;
   @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed'] }) state!: string;
-  @ApiProperty() active!: number;
-  @ApiProperty() succeeded!: number;
-  @ApiProperty() failed!: number;
+  @ApiProperty({ type: 'integer' }) active!: number;
+  @ApiProperty({ type: 'integer' }) succeeded!: number;
+  @ApiProperty({ type: 'integer' }) failed!: number;
   @ApiProperty({ nullable: true, type: String }) startTime!: string | null;
   @ApiProperty({ nullable: true, type: String }) completionTime!: string | null;
   @ApiProperty({ type: [JobConditionDto] }) conditions!: JobConditionDto[];
@@ -172,6 +173,8 @@ export class JobListDto {
 
 export class LogsQueryDto {
   @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
     example: 100,
     description:
       'Last lines per pod; default JOB_LOG_TAIL_LINES_DEFAULT, at most JOB_LOG_TAIL_LINES_MAX',

@@ -3,19 +3,21 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { TASK_STATUSES, type TaskStatus } from '../task.types';
 
+const CURSOR = /^[A-Za-z0-9_-]{1,1024}$/;
+
 export class ListTasksQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES })
   @IsOptional()
   @IsIn(TASK_STATUSES)
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ example: 'echo' })
+  @ApiPropertyOptional({ example: 'echo', minLength: 1, maxLength: 64 })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   type?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -23,8 +25,11 @@ export class ListTasksQuery {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({
+    description: 'nextCursor of the previous page (omit the parameter for the first page)',
+    pattern: CURSOR.source,
+  })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,1024}$/, { message: 'cursor must be a cursor this API returned' })
+  @Matches(CURSOR, { message: 'cursor must be a cursor this API returned' })
   cursor?: string;
 }
