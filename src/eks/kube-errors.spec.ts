@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { type HttpException, HttpStatus } from '@nestjs/common';
 import { KubeNotConfiguredError, KubeUnreachableError } from '../infra/kubernetes/kube-api';
 import { mapKubeError } from './kube-errors';
 
