@@ -57,7 +57,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
     // Router-level errors (414, bad URL) in the common shape too.
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = toErrorBody(err, req.id);
-      void reply.code(status).send(body);
+      // Routing failed before the onRequest hooks ran: set the id header they would have set.
+      void reply.code(status).header('x-request-id', req.id).send(body);
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobsService, NamespacesService } from '../eks';
 import { KubeErrorResponses } from '../eks/eks.errors.decorator';
 import {
@@ -30,6 +30,7 @@ export class EksApiCompatController {
     deprecated: true,
   })
   @ApiOkResponse({ type: EksResultDto })
+  @ApiConflictResponse({ description: 'A job with this name exists in the namespace' })
   async createJob(@Body() dto: EksCreateJobDto): Promise<EksResultDto> {
     const job = await this.jobs.createFromManifest(dto.namespace, dto.job_manifest, {
       createNamespace: true,
@@ -85,6 +86,7 @@ export class EksApiCompatController {
     deprecated: true,
   })
   @ApiOkResponse({ type: EksResultDto })
+  @ApiConflictResponse({ description: 'The namespace exists' })
   async createNamespace(@Body() dto: EksNamespaceDto): Promise<EksResultDto> {
     await this.namespaces.create(dto.namespace_name);
     return {

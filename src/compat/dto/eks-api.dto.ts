@@ -12,7 +12,13 @@ export class EksCreateJobDto {
       spec: {
         template: {
           spec: {
-            containers: [{ name: 'job-container', image: 'busybox', command: ['echo', 'Hello'] }],
+            containers: [
+              {
+                name: 'job-container',
+                image: 'public.ecr.aws/docker/library/busybox:1.36',
+                command: ['echo', 'Hello'],
+              },
+            ],
           },
         },
       },

@@ -26,8 +26,12 @@ export class ListTasksQuery {
   limit: number = 20;
 
   @ApiPropertyOptional({
-    description: 'nextCursor of the previous page (omit the parameter for the first page)',
+    description:
+      'nextCursor of the previous page, as returned (omit the parameter for the first page); ' +
+      'a cursor this API did not return for these filters is a 400',
     pattern: CURSOR.source,
+    // Opaque: the pattern is necessary, not sufficient (the contract test does not invent one).
+    ...({ 'x-opaque': true } as Record<string, unknown>),
   })
   @IsOptional()
   @Matches(CURSOR, { message: 'cursor must be a cursor this API returned' })
