@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp, TEST_KEY } from './support/app';
@@ -159,7 +161,11 @@ describe('contract: every documented operation, with invalid and valid input', (
           payload,
         });
         expect([op.method, op.path, type, res.statusCode]).toEqual([op.method, op.path, type, 415]);
-        expect(res.json()).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
+        expect(res.json()).toMatchObject({
+          statusCode: 415,
+          error: 'Unsupported Media Type',
+          message: 'Unsupported Content-Type: send application/json',
+        });
         expect(check(op, res)).toEqual([]);
       }
     }
@@ -192,5 +198,12 @@ describe('contract: every documented operation, with invalid and valid input', (
       requestBody: { required?: boolean };
     };
     expect(redrive.requestBody.required).toBe(false);
+  });
+
+  // openapi.json is the published artefact (client generators, review diffs, `npm run lint`):
+  // it must be exactly what the server serves.
+  it('serves exactly the committed openapi.json (after a change: npm run openapi)', () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8'));
+    expect(doc).toEqual(committed);
   });
 });

@@ -54,6 +54,10 @@ export function toErrorBody(
       message = Array.isArray(m) ? m.join('; ') : typeof m === 'string' ? m : err.message;
       extra = rest;
     }
+    // Nest wraps a Fastify 4xx (bad media type, empty JSON body...) in an HttpException.
+    const fastifyCode = (err.cause as { code?: unknown } | undefined)?.code;
+    if (typeof fastifyCode === 'string' && FASTIFY_MESSAGES[fastifyCode])
+      message = FASTIFY_MESSAGES[fastifyCode];
   } else if (isRedisUnavailable(err)) {
     status = HttpStatus.SERVICE_UNAVAILABLE;
     message = 'Redis is unavailable, retry later';
