@@ -121,6 +121,32 @@ describe('contract: every documented operation, with invalid and valid input', (
     expect(failures.slice(0, 20)).toEqual([]);
   });
 
+  // `additionalProperties: false` is a promise: a valid body plus one unknown field is a 400.
+  it('refuses an unknown field next to valid ones wherever the document closes the body', async () => {
+    let closed = 0;
+    for (const op of ops) {
+      const raw = doc.paths[op.path][op.method.toLowerCase()] as {
+        requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> };
+      };
+      const ref = raw.requestBody?.content?.['application/json']?.schema?.$ref;
+      const schema = ref ? doc.components?.schemas?.[ref.split('/').pop()!] : undefined;
+      if (schema?.additionalProperties !== false) continue;
+      closed++;
+      const [c] = fc.sample(validCases(doc, op), { numRuns: 1, seed: 3 });
+      const body = { ...(c.payload ? JSON.parse(c.payload) : {}), unexpectedField: 1 };
+      const res = await app.inject({
+        method: op.method as 'POST',
+        url: c.path,
+        query: c.query,
+        headers: { ...auth, ...c.headers, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      expect([op.method, op.path, res.statusCode]).toEqual([op.method, op.path, 400]);
+      expect(res.body).toContain('unexpectedField');
+    }
+    expect(closed).toBeGreaterThanOrEqual(8);
+  });
+
   it('documents every path parameter of every operation', () => {
     for (const op of ops) {
       const inPath = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
