@@ -9,6 +9,7 @@ import {
 
 import { PUBLIC_EXTENSION } from './common/auth/public.decorator';
 import { ANY_JSON_MARKER } from './common/openapi/any-json';
+import { ERROR_CODES, type ErrorCode } from './common/errors/error-codes';
 
 export const API_KEY_SCHEME = 'apiKey';
 
@@ -86,17 +87,18 @@ function closeRequestBody(doc: OpenAPIObject, op: OperationObject): void {
 
 const ERROR_BODY: SchemaObject = {
   type: 'object',
-  required: ['statusCode', 'error', 'message', 'requestId'],
+  required: ['statusCode', 'error', 'code', 'message', 'requestId'],
   properties: {
     statusCode: { type: 'integer', minimum: 400, maximum: 599 },
     error: { type: 'string' },
-    message: { type: 'string' },
-    requestId: { type: 'string' },
     code: {
       type: 'string',
-      pattern: '^[A-Z][A-Z0-9_]*$',
-      description: 'Stable machine-readable error code, where the error has one',
+      enum: Object.keys(ERROR_CODES),
+      description:
+        'Stable machine-readable code: switch on it, not on the message (docs/errors.md)',
     },
+    message: { type: 'string' },
+    requestId: { type: 'string' },
     errors: {
       type: 'array',
       description: 'Only on validation failures: each invalid field and what is wrong with it',
@@ -127,31 +129,59 @@ const COMMON_HEADERS = {
 };
 
 /** One example per status, so a reader sees what each error really looks like. */
-const ERROR_EXAMPLES: Record<string, { error: string; message: string }> = {
+const ERROR_EXAMPLES: Record<string, { error: string; code: ErrorCode; message: string }> = {
   '400': {
     error: 'Bad Request',
+    code: 'VALIDATION_FAILED',
     message: 'Validation failed: by (by must be an integer number)',
   },
-  '401': { error: 'Unauthorized', message: 'Missing API key: send it in the X-API-Key header' },
-  '403': { error: 'Forbidden', message: 'Namespace kube-system is protected' },
-  '404': { error: 'Not Found', message: 'Task 3f1c9a4e not found' },
-  '409': { error: 'Conflict', message: 'A task with this id exists with a different body' },
-  '413': { error: 'Payload Too Large', message: 'Request body is too large' },
-  '414': { error: 'URI Too Long', message: 'A path parameter is too long' },
+  '401': {
+    error: 'Unauthorized',
+    code: 'AUTH_KEY_MISSING',
+    message: 'Missing API key: send it in the X-API-Key header',
+  },
+  '403': {
+    error: 'Forbidden',
+    code: 'EKS_NOT_MANAGED',
+    message: 'Namespace kube-system is protected',
+  },
+  '404': { error: 'Not Found', code: 'NOT_FOUND', message: 'Task 3f1c9a4e not found' },
+  '409': {
+    error: 'Conflict',
+    code: 'TASK_CONFLICT',
+    message: 'A task with this id exists with a different body',
+  },
+  '413': {
+    error: 'Payload Too Large',
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'Request body is too large',
+  },
+  '414': { error: 'URI Too Long', code: 'URI_TOO_LONG', message: 'A path parameter is too long' },
   '415': {
     error: 'Unsupported Media Type',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
     message: 'Unsupported Content-Type: send application/json',
   },
-  '422': { error: 'Unprocessable Entity', message: 'Idempotency-Key reused with another request' },
+  '422': {
+    error: 'Unprocessable Entity',
+    code: 'COUNTER_IDEMPOTENCY_CONFLICT',
+    message: 'Idempotency-Key reused with another request',
+  },
   '429': {
     error: 'Too Many Requests',
+    code: 'RATE_LIMITED',
     message: 'Rate limit exceeded: retry after the number of seconds in Retry-After',
   },
   '502': {
     error: 'Bad Gateway',
+    code: 'BAD_GATEWAY',
     message: 'Kubernetes API refused platform-api (its RBAC lacks a permission, see docs/eks.md)',
   },
-  '503': { error: 'Service Unavailable', message: 'Redis is unavailable, retry later' },
+  '503': {
+    error: 'Service Unavailable',
+    code: 'DEPENDENCY_UNAVAILABLE',
+    message: 'Redis is unavailable, retry later',
+  },
 };
 
 function errorExample(code: string): Record<string, unknown> | undefined {

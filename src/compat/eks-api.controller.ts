@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JobsService, NamespacesService } from '../eks';
-import { KubeErrorResponses } from '../eks/eks.errors.decorator';
+import { JobsService, KubeErrorResponses, NamespacesService } from '../eks';
 import {
   EksCreateJobDto,
   EksJobQuery,

@@ -1,2 +1,2 @@
-export { CounterModule } from './counter.module';
+export { CounterCoreModule, CounterModule } from './counter.module';
 export { CounterService, type CounterValue } from './counter.service';

@@ -3,9 +3,11 @@ import {
   BadRequestException,
   ConflictException,
   HttpException,
+  HttpStatus,
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { appError } from '../common/errors/error-codes';
 import { apiStatusOf, KubeNotConfiguredError, KubeUnreachableError } from '../infra/kubernetes';
 
 /** The API server's own message from a Status body (client-node gives it as a JSON string). */
@@ -26,10 +28,7 @@ export function statusMessage(e: unknown): string | undefined {
 export function mapKubeError(e: unknown): unknown {
   if (e instanceof HttpException) return e;
   if (e instanceof KubeNotConfiguredError)
-    return new ServiceUnavailableException({
-      message: e.message,
-      code: 'KUBERNETES_NOT_CONFIGURED',
-    });
+    return appError(HttpStatus.SERVICE_UNAVAILABLE, 'KUBERNETES_NOT_CONFIGURED', e.message);
   if (e instanceof KubeUnreachableError) {
     return new ServiceUnavailableException(
       `Kubernetes API is unavailable, retry later (${e.message})`,

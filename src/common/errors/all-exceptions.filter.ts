@@ -6,13 +6,13 @@ import {
   HttpStatus,
   Logger,
   NotFoundException,
-  UnauthorizedException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MISSING_KEY } from '../auth/api-key.guard';
+import { unauthorized } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
 import { KnownRoutes } from '../http/known-routes';
 import { toErrorBody } from './error-body';
+import { appError } from './error-codes';
 
 const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
 
@@ -56,12 +56,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const allowed = this.routes.allowed(req.url);
     if (allowed.length === 0 || allowed.includes(req.method)) return undefined;
     void reply.header('allow', allowed.join(', '));
-    return new HttpException(
-      {
-        message: `Method ${req.method} is not allowed on this path; allowed: ${allowed.join(', ')}`,
-        code: 'METHOD_NOT_ALLOWED',
-      },
+    return appError(
       HttpStatus.METHOD_NOT_ALLOWED,
+      'METHOD_NOT_ALLOWED',
+      `Method ${req.method} is not allowed on this path; allowed: ${allowed.join(', ')}`,
     );
   }
 
@@ -72,8 +70,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return exception;
     const key = req.headers['x-api-key'];
     if (this.keys.identify(key)) return exception;
-    return new UnauthorizedException(
-      typeof key === 'string' && key ? 'Invalid API key' : MISSING_KEY,
-    );
+    return unauthorized(!(typeof key === 'string' && key));
   }
 }

@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DNS_LABEL_SCHEMA, IsDnsLabel } from './params.dto';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from '../../common/validation/dns-label';
 
 export class EnvVarDto {
   @ApiProperty({ example: 'MODE' })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional } from 'class-validator';
-import { DNS_LABEL_SCHEMA, IsDnsLabel } from './params.dto';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from '../../common/validation/dns-label';
 
 export class CreateNamespaceDto {
   @ApiProperty({

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { eksConfig, type EksConfig } from '../../config';
+import { kubernetesConfig, type KubernetesConfig } from '../../config';
 import { counter, histogram } from '../../observability/metric';
 import {
   EKS_TOKEN_SOURCE,
@@ -18,7 +18,7 @@ export interface KubeClients {
 export class KubeUnreachableError extends Error {}
 /** K8S_AUTH=disabled: the message tells the operator which variable to set. */
 export const KUBE_NOT_CONFIGURED =
-  'Kubernetes is not configured: set K8S_AUTH (in-cluster, kubeconfig or eks; see the README)';
+  'Kubernetes is not configured: set K8S_AUTH (in-cluster, kubeconfig or eks) and restart';
 export class KubeNotConfiguredError extends Error {
   constructor() {
     super(KUBE_NOT_CONFIGURED);
@@ -64,7 +64,7 @@ export class KubeApi {
   constructor(
     @Inject(KUBE_CONFIG) private readonly kc: KubeConfigOrNull,
     @Inject(EKS_TOKEN_SOURCE) private readonly tokens: EksTokenSourceOrNull,
-    @Inject(eksConfig.KEY) private readonly cfg: EksConfig,
+    @Inject(kubernetesConfig.KEY) private readonly cfg: KubernetesConfig,
   ) {}
 
   get enabled(): boolean {
