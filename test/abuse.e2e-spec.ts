@@ -31,7 +31,9 @@ describe('contract: every documented operation, with invalid and valid input', (
     fakes = await startEksFakes(); // eks routes answer from a fake API server, not 503
     app = await bootApp({
       ...fakes.env,
-      // Valid requests create tasks and messages: in queues and a table of this suite's own.
+      // Valid requests create counters (the compat one too), tasks and messages: in keys, queues
+      // and a table of this suite's own, so suites running beside it never see them.
+      REDIS_KEY_PREFIX: `contract-${process.pid}:`,
       TASKS_QUEUE_NAME: uniqueQueue('contract'),
       ...ingestNames('contract'),
     });
