@@ -12,9 +12,8 @@ import { unauthorized } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
 import { KnownRoutes } from '../http/known-routes';
 import { toErrorBody } from './error-body';
+import { isPublicPath } from '../auth/public.decorator';
 import { appError } from './error-codes';
-
-const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
 
 /** Renders every error in the common shape; unexpected ones are logged, never leaked. */
 @Catch()
@@ -67,7 +66,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private hideUnknownRoutes(exception: unknown, req: FastifyRequest): unknown {
     if (!(exception instanceof NotFoundException) || req.routeOptions.url !== undefined)
       return exception;
-    if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return exception;
+    if (isPublicPath(req.url)) return exception;
     const key = req.headers['x-api-key'];
     if (this.keys.identify(key)) return exception;
     return unauthorized(!(typeof key === 'string' && key));
