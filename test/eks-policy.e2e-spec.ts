@@ -314,21 +314,41 @@ describe('eks: K8S_AUTH=disabled', () => {
   afterAll(() => app?.close());
 
   it.each([
-    ['GET', '/v1/namespaces'],
-    ['POST', '/v1/namespaces'],
-    ['DELETE', '/v1/namespaces/team-a'],
-    ['GET', '/v1/namespaces/team-a/jobs/x/logs'],
-    ['POST', '/api/eks-create-job'],
-    ['GET', '/api/eks-get-job-status?job_name=a&namespace=b'],
-  ] as const)('%s %s answers 503 "Kubernetes is not configured"', async (method, url) => {
-    const res = await app.inject({
-      method,
-      url,
-      headers: auth,
-      payload: method === 'POST' ? {} : undefined,
-    });
+    ['GET', '/v1/namespaces', undefined],
+    ['POST', '/v1/namespaces', { name: 'team-a' }],
+    ['DELETE', '/v1/namespaces/team-a', undefined],
+    ['GET', '/v1/namespaces/team-a/jobs/x/logs', undefined],
+    [
+      'POST',
+      '/api/eks-create-job',
+      {
+        namespace: 'team-a',
+        job_manifest: {
+          spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+        },
+      },
+    ],
+    ['GET', '/api/eks-get-job-status?job_name=a&namespace=b', undefined],
+    ['POST', '/api/eks-create-namespace', { namespace_name: 'team-a' }],
+  ] as const)('%s %s (valid input) answers 503 naming K8S_AUTH', async (method, url, payload) => {
+    const res = await app.inject({ method, url, headers: auth, payload });
     expect(res.statusCode).toBe(503);
-    expect(res.json().message).toMatch(/^Kubernetes is not configured: set K8S_AUTH/);
-    expect(res.json().code).toBe('KUBERNETES_NOT_CONFIGURED');
+    expect(res.json()).toMatchObject({
+      message: expect.stringMatching(/^Kubernetes is not configured: set K8S_AUTH /),
+      code: 'KUBERNETES_NOT_CONFIGURED',
+    });
+  });
+
+  // Like every other route: the input is checked before the dependency, so a client fixes its
+  // request without waiting for Kubernetes to be configured.
+  it.each([
+    ['POST', '/v1/namespaces', {}],
+    ['DELETE', '/v1/namespaces/Team_A', undefined],
+    ['POST', '/api/eks-create-job', {}],
+    ['GET', '/api/eks-get-job-status?job_name=a', undefined],
+    ['DELETE', '/api/eks-delete-namespace?namespace_name=-x', undefined],
+  ] as const)('%s %s (invalid input) answers 400 before 503', async (method, url, payload) => {
+    const res = await app.inject({ method, url, headers: auth, payload });
+    expect(res.statusCode).toBe(400);
   });
 });

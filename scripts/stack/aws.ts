@@ -26,10 +26,18 @@ export async function startSqs(port?: number): Promise<Emulator> {
   return { port: p, url: `http://127.0.0.1:${p}`, stop: closer(server) };
 }
 
-/** dynalite (in-memory DynamoDB) on a free loopback port. */
-export async function startDynamo(port?: number): Promise<Emulator> {
+/** dynalite on a free loopback port: in memory, or in a LevelDB store under `dataDir` (kept). */
+export async function startDynamo(
+  port?: number,
+  opts: { dataDir?: string } = {},
+): Promise<Emulator> {
   const p = port ?? (await freePort());
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(opts.dataDir ? { path: opts.dataDir } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(p, '127.0.0.1', () => resolve());

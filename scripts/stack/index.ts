@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startDynamo, startSqs, type Emulator } from './aws.ts';
 import { startRedis, type RedisProcess } from './redis.ts';
 
@@ -28,8 +30,20 @@ export const newDevKey = () => `dev-${randomBytes(18).toString('base64url')}`;
  * `npm run local` and Jest use it. The app itself creates the ingest queue, dead-letter queue and
  * table at start (INGEST_AUTO_PROVISION=true), so there is one provisioning implementation.
  */
-export async function startStack(): Promise<Stack> {
-  const [redis, sqs, dynamo] = await Promise.all([startRedis(), startSqs(), startDynamo()]);
+export async function startStack(opts: { dataDir?: string } = {}): Promise<Stack> {
+  // With dataDir (npm run local): Redis (append-only file) and DynamoDB (LevelDB) keep their
+  // data there across restarts. SQS stays in memory: the consumer empties it within seconds.
+  const dir = (name: string) => {
+    if (!opts.dataDir) return undefined;
+    const d = join(opts.dataDir, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const [redis, sqs, dynamo] = await Promise.all([
+    startRedis(undefined, { dataDir: dir('redis') }),
+    startSqs(),
+    startDynamo(undefined, { dataDir: dir('dynamodb') }),
+  ]);
   const env = {
     REDIS_URL: redis.url,
     AWS_REGION: 'us-east-1',

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeys } from './auth/api-keys';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
+import { KnownRoutes } from './http/known-routes';
 import { ShutdownState } from './lifecycle/shutdown.state';
 import { AnonymousLimiter } from './rate-limit/anonymous-limiter';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -15,11 +16,12 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
     ApiKeys,
     AnonymousLimiter,
     ShutdownState,
+    KnownRoutes,
     // Order matters: the limiter runs first so requests with a wrong key are limited per IP.
     { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
   ],
-  exports: [ApiKeys, ShutdownState, AnonymousLimiter],
+  exports: [ApiKeys, ShutdownState, AnonymousLimiter, KnownRoutes],
 })
 export class CommonModule {}

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JobsService, KubeErrorResponses, KubernetesEnabledGuard, NamespacesService } from '../eks';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { JobsService, KubeErrorResponses, NamespacesService } from '../eks';
 import { Caller } from '../common/auth/caller.decorator';
 import type { KeyIdentity } from '../config';
 import {
@@ -17,7 +17,6 @@ import { NamespaceAt, RequireScope } from '../common/auth/scope.decorator';
  * the API key and the job policy. Like the seed, creating a job in a missing namespace creates it.
  */
 @ApiTags('compat')
-@UseGuards(KubernetesEnabledGuard)
 @KubeErrorResponses()
 @Controller('api')
 export class EksApiCompatController {
@@ -35,6 +34,7 @@ export class EksApiCompatController {
     deprecated: true,
   })
   @ApiOkResponse({ type: EksResultDto })
+  @ApiConflictResponse({ description: 'A job with this name exists in the namespace' })
   async createJob(
     @Body() dto: EksCreateJobDto,
     @Caller() who: KeyIdentity | undefined,
@@ -101,6 +101,7 @@ export class EksApiCompatController {
     deprecated: true,
   })
   @ApiOkResponse({ type: EksResultDto })
+  @ApiConflictResponse({ description: 'The namespace exists' })
   async createNamespace(@Body() dto: EksNamespaceDto): Promise<EksResultDto> {
     await this.namespaces.create(dto.namespace_name);
     return {

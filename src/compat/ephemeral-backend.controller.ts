@@ -11,6 +11,8 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
@@ -22,6 +24,7 @@ import { EPHEMERAL_TYPE, TasksService, type Task, type TaskCaller } from '../tas
 
 import {
   EphemeralCreated,
+  EphemeralDetail,
   EphemeralMessage,
   EphemeralTaskBody,
   EphemeralTaskIdParams,
@@ -68,6 +71,10 @@ export class EphemeralBackendController {
     summary: 'Create a task (ephemeral-backend); use POST /v1/tasks',
   })
   @ApiOkResponse({ type: EphemeralCreated })
+  @ApiConflictResponse({
+    type: EphemeralDetail,
+    description: 'A task with this task_id exists: `{"detail":"Task already exists"}`',
+  })
   async create(
     @Body() body: EphemeralTaskBody,
     @Caller() who: TaskCaller,
@@ -123,6 +130,10 @@ export class EphemeralBackendController {
     summary: 'Task status (ephemeral-backend); use GET /v1/tasks/:id',
   })
   @ApiOkResponse({ type: EphemeralTaskView })
+  @ApiNotFoundResponse({
+    type: EphemeralDetail,
+    description: 'No such task: `{"detail":"Task not found"}`',
+  })
   async get(
     @Param() { task_id }: EphemeralTaskIdParams,
     @Caller() who: TaskCaller,
@@ -137,6 +148,15 @@ export class EphemeralBackendController {
     summary: 'Delete a task (ephemeral-backend); use DELETE /v1/tasks/:id',
   })
   @ApiOkResponse({ type: EphemeralMessage })
+  @ApiNotFoundResponse({
+    type: EphemeralDetail,
+    description: 'No such task: `{"detail":"Task not found"}`',
+  })
+  @ApiConflictResponse({
+    type: EphemeralDetail,
+    description:
+      'The task is processing: `{"detail":"Task is processing; delete it once it finishes"}`',
+  })
   async remove(
     @Param() { task_id }: EphemeralTaskIdParams,
     @Caller() who: TaskCaller,

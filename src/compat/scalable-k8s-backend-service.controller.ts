@@ -31,10 +31,11 @@ export class ScalableK8sBackendServiceController {
     schema: {
       type: 'object',
       properties: {
-        status: { type: 'string', example: 'success' },
-        data: { type: 'object' },
-        id: { type: 'string' },
+        status: { type: 'string', enum: ['success'] },
+        data: { type: 'object', additionalProperties: true, description: 'The body as received' },
+        id: { type: 'string', description: 'The stored item id' },
       },
+      required: ['status', 'data', 'id'],
     },
   })
   @ApiBadRequestResponse({ description: 'Body is not a JSON object' })

@@ -1,4 +1,13 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  createParamDecorator,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  type ExecutionContext,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -11,7 +20,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { IDEMPOTENCY_KEY_HEADER, NAME_PATTERN } from './counter.rules';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, NAME_PATTERN } from './counter.rules';
 import { CounterService } from './counter.service';
 import { CounterDto } from './dto/counter.dto';
 import { IncrementCounterDto } from './dto/increment-counter.dto';
@@ -22,11 +31,25 @@ const IdempotencyHeader = () =>
   ApiHeader({
     name: IDEMPOTENCY_KEY_HEADER,
     required: false,
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 128 },
     description:
       '1-128 visible ASCII characters. A retry with the same key and request returns the first response ' +
       'without applying again; the same key with another request answers 422. Keys expire after ' +
       'COUNTER_IDEMPOTENCY_TTL_SECONDS.',
   });
+
+/**
+ * The Idempotency-Key header, read under its one documented name (ApiHeader above). Not
+ * `@Headers('idempotency-key')`: Swagger documents that as a second, required header.
+ */
+const IdempotencyKey = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): string | undefined => {
+    const value = ctx.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers[
+      IDEMPOTENCY_KEY_HEADER.toLowerCase()
+    ];
+    return value as string | undefined; // the service validates it (an array is a 400)
+  },
+);
 
 /** The service validates the name (400 naming `name`); a DTO here would validate it twice. */
 const NameParam = () =>
@@ -69,7 +92,7 @@ export class CounterController {
     @Param('name') name: string,
     // An interface type, so the global pipe skips it: IncrementBodyPipe validates.
     @Body(IncrementBodyPipe) body: IncrementInput,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKey() idempotencyKey?: string,
   ): Promise<CounterDto> {
     return this.counters.increment(name, body.by ?? 1, idempotencyKey);
   }
@@ -84,7 +107,7 @@ export class CounterController {
   @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with another request' })
   reset(
     @Param('name') name: string,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKey() idempotencyKey?: string,
   ): Promise<CounterDto> {
     return this.counters.reset(name, idempotencyKey);
   }

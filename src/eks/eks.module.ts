@@ -3,14 +3,13 @@ import { roleModule } from '../common/modules/role-module';
 import type { AppRole } from '../config';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
-import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
 import { NamespacesController } from './namespaces.controller';
 import { NamespacesService } from './namespaces.service';
 
 /** The services, in every role; compat imports this module, not the routes. */
 @Module({
-  providers: [NamespacesService, JobsService, KubernetesEnabledGuard],
-  exports: [NamespacesService, JobsService, KubernetesEnabledGuard],
+  providers: [NamespacesService, JobsService],
+  exports: [NamespacesService, JobsService],
 })
 export class EksCoreModule {}
 

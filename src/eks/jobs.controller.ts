@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -28,13 +18,11 @@ import {
 import { JobParams, NamespaceParams } from './dto/params.dto';
 import { KubeErrorResponses } from './eks.errors.decorator';
 import { JobsService } from './jobs.service';
-import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
 import { Caller } from '../common/auth/caller.decorator';
 import type { KeyIdentity } from '../config';
 import { NamespaceAt, RequireScope } from '../common/auth/scope.decorator';
 
 @ApiTags('eks')
-@UseGuards(KubernetesEnabledGuard)
 @KubeErrorResponses()
 @Controller('v1/namespaces/:ns/jobs')
 export class JobsController {

@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+import { type HttpException, HttpStatus } from '@nestjs/common';
 import { KubeNotConfiguredError, KubeUnreachableError } from '../infra/kubernetes/kube-api';
 import { mapKubeError } from './kube-errors';
 
@@ -32,9 +32,10 @@ describe('mapKubeError', () => {
     ) as Error;
     expect(e.message).toBe('spec.x: Invalid value');
     expect(statusOf(new KubeUnreachableError('refused'))).toBe(503);
-    expect((mapKubeError(new KubeNotConfiguredError()) as Error).message).toBe(
-      'Kubernetes is not configured',
-    );
+    const disabled = mapKubeError(new KubeNotConfiguredError()) as HttpException;
+    expect(disabled.getStatus()).toBe(503);
+    expect(disabled.message).toMatch(/^Kubernetes is not configured: set K8S_AUTH /);
+    expect(disabled.getResponse()).toMatchObject({ code: 'KUBERNETES_NOT_CONFIGURED' });
   });
 
   it('leaves unknown errors alone (they are 500 and logged)', () => {

@@ -3,9 +3,11 @@ import {
   BadRequestException,
   ConflictException,
   HttpException,
+  HttpStatus,
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { appError } from '../common/errors/error-codes';
 import { apiStatusOf, KubeNotConfiguredError, KubeUnreachableError } from '../infra/kubernetes';
 
 /** The API server's own message from a Status body (client-node gives it as a JSON string). */
@@ -25,7 +27,8 @@ export function statusMessage(e: unknown): string | undefined {
  */
 export function mapKubeError(e: unknown): unknown {
   if (e instanceof HttpException) return e;
-  if (e instanceof KubeNotConfiguredError) return new ServiceUnavailableException(e.message);
+  if (e instanceof KubeNotConfiguredError)
+    return appError(HttpStatus.SERVICE_UNAVAILABLE, 'KUBERNETES_NOT_CONFIGURED', e.message);
   if (e instanceof KubeUnreachableError) {
     return new ServiceUnavailableException(
       `Kubernetes API is unavailable, retry later (${e.message})`,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -10,14 +10,12 @@ import {
 import { CreateNamespaceDto, NamespaceListDto, NamespaceViewDto } from './dto/namespace.dto';
 import { NamespaceParams } from './dto/params.dto';
 import { KubeErrorResponses } from './eks.errors.decorator';
-import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
 import { NamespacesService } from './namespaces.service';
 import { Caller } from '../common/auth/caller.decorator';
 import { namespaceAllowed, type KeyIdentity } from '../config';
 import { NamespaceAt, RequireScope } from '../common/auth/scope.decorator';
 
 @ApiTags('eks')
-@UseGuards(KubernetesEnabledGuard)
 @KubeErrorResponses()
 @Controller('v1/namespaces')
 export class NamespacesController {

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from 
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiBody,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -80,7 +81,11 @@ export class IngestController {
   @Post('dead-letters/redrive')
   @RequireScope('ingest:admin')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Move dead letters back to the main queue' })
+  @ApiOperation({
+    summary: 'Move dead letters back to the main queue',
+    description: 'The body is optional: without one, `method` is auto and `limit` 1000.',
+  })
+  @ApiBody({ type: RedriveDto, required: false })
   @ApiAcceptedResponse({ type: RedriveResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid method or limit' })
   @ApiServiceUnavailableResponse({ description: 'SQS is unavailable' })

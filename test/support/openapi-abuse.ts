@@ -1,3 +1,5 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 
 /** Minimal OpenAPI shapes the abuse suite walks. */
@@ -232,4 +234,219 @@ export function abuseCases(
     );
   }
   return cases.length ? fc.oneof(...cases) : undefined; // an operation that takes no input
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contract: valid requests generated from the document, and every answer checked against it.
+// ---------------------------------------------------------------------------------------------
+
+/** The document as the contract suite reads it. */
+export interface OpenApiDoc {
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+  components?: { schemas?: Record<string, Schema>; headers?: Record<string, unknown> };
+}
+
+/** The JSON Schema keywords the generator reads (OpenAPI 3.0 flavour). */
+interface GenSchema extends Schema {
+  pattern?: string;
+  format?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  nullable?: boolean;
+  example?: unknown;
+  default?: unknown;
+}
+
+const deref = (doc: OpenApiDoc, s: GenSchema | undefined, depth = 0): GenSchema | undefined => {
+  if (!s || depth > 10) return s;
+  if (s.$ref) return deref(doc, doc.components?.schemas?.[s.$ref.split('/').pop()!], depth + 1);
+  if (s.allOf) return Object.assign({}, ...s.allOf.map((x) => deref(doc, x, depth + 1)));
+  return s;
+};
+
+/**
+ * A string the pattern accepts. fast-check builds it from the regular expression; lookaheads
+ * (which it cannot build from) are dropped for generation and the full pattern filters instead.
+ */
+function matching(s: GenSchema): fc.Arbitrary<string> {
+  const full = new RegExp(s.pattern!, 'u');
+  const buildable = new RegExp(s.pattern!.replace(/\(\?[!=][^)]*\)/g, ''));
+  const lengthOk = (v: string) =>
+    v.length >= (s.minLength ?? 0) && v.length <= (s.maxLength ?? Infinity);
+  return fc
+    .stringMatching(buildable)
+    .map((v) => v.slice(0, Math.min(s.maxLength ?? 40, 40)))
+    .filter((v) => full.test(v) && lengthOk(v));
+}
+
+/**
+ * Values the schema accepts. Where the schema states a machine-checkable rule (enum, pattern,
+ * format, bounds) the value is drawn from the rule; where validity is semantic and only the
+ * description says it (a registered task type, a container image, a handler's payload), the
+ * documented example is used: the example is part of the contract and must be accepted too.
+ */
+export function validFor(doc: OpenApiDoc, raw: GenSchema | undefined): fc.Arbitrary<unknown> {
+  const s = deref(doc, raw);
+  if (!s) return fc.constant(undefined);
+  if (s.enum) return fc.constantFrom(...s.enum);
+  const ex = s.example !== undefined ? fc.constant(s.example) : undefined;
+  switch (s.type) {
+    case 'string':
+      if (s.pattern) return matching(s);
+      if (s.format === 'date-time')
+        return fc.date({ noInvalidDate: true }).map((d) => d.toISOString());
+      return (
+        ex ??
+        fc
+          .stringMatching(/^[a-z0-9]+$/)
+          .filter((v) => v.length >= (s.minLength ?? 1) && v.length <= (s.maxLength ?? 20))
+      );
+    case 'integer':
+    case 'number': {
+      if (s.minimum === undefined && s.maximum === undefined && ex) return ex;
+      const min = s.minimum ?? 0;
+      return fc.integer({ min, max: s.maximum ?? min + 10 });
+    }
+    case 'boolean':
+      return fc.boolean();
+    case 'array': {
+      const min = s.minItems ?? 0;
+      return fc.array(validFor(doc, s.items as GenSchema), {
+        minLength: min,
+        maxLength: Math.max(min, Math.min(s.maxItems ?? 3, 3)),
+      });
+    }
+    case 'object':
+    default: {
+      const props = s.properties ?? {};
+      if (Object.keys(props).length === 0)
+        return ex ?? fc.constant(s.type === 'object' ? {} : null);
+      const required = s.required ?? [];
+      return fc.record(
+        Object.fromEntries(Object.entries(props).map(([k, v]) => [k, validFor(doc, v)])),
+        { requiredKeys: required as never[] },
+      );
+    }
+  }
+}
+
+export interface ValidCase {
+  label: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  payload?: string;
+}
+
+/** Requests the document says are valid for one operation: every parameter and body from its schema. */
+export function validCases(doc: OpenApiDoc, op: Operation): fc.Arbitrary<ValidCase> {
+  const raw = doc.paths[op.path][op.method.toLowerCase()] as {
+    requestBody?: { required?: boolean; content?: Record<string, { schema?: GenSchema }> };
+  };
+  // An opaque value (a page cursor) is valid only as the server returned it: never invented.
+  const params = op.parameters.filter(
+    (p) => p.required || !(p as { 'x-opaque'?: boolean })['x-opaque'],
+  );
+  const paramArb = (p: (typeof params)[number]) => {
+    const v = validFor(doc, p.schema as GenSchema).map((x) =>
+      typeof x === 'string' ? x : JSON.stringify(x),
+    );
+    return p.required || p.in === 'path' ? v : fc.option(v, { nil: undefined });
+  };
+  const bodySchema = raw.requestBody?.content?.['application/json']?.schema;
+  const body: fc.Arbitrary<unknown> = bodySchema
+    ? raw.requestBody?.required
+      ? validFor(doc, bodySchema)
+      : fc.option(validFor(doc, bodySchema), { nil: undefined })
+    : fc.constant(undefined);
+  return fc
+    .record({
+      values: fc.tuple(...params.map(paramArb)) as fc.Arbitrary<Array<string | undefined>>,
+      body,
+    })
+    .map(({ values, body }) => {
+      const query: Record<string, string> = {};
+      const headers: Record<string, string> = {};
+      let path = op.path;
+      params.forEach((p, i) => {
+        const v = values[i];
+        if (v === undefined) return;
+        if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(v));
+        else if (p.in === 'query') query[p.name] = v;
+        else if (p.in === 'header') headers[p.name.toLowerCase()] = v;
+      });
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      return {
+        label: `${path} ${JSON.stringify(query)} ${JSON.stringify(body)?.slice(0, 120)}`,
+        path,
+        query,
+        headers,
+        payload: body === undefined ? undefined : JSON.stringify(body),
+      };
+    });
+}
+
+/** Checks an answer against what the document says the operation answers: status, body, headers. */
+export function responseChecker(
+  doc: OpenApiDoc,
+): (
+  op: Pick<Operation, 'method' | 'path'>,
+  res: { statusCode: number; headers: Record<string, unknown>; body: string },
+) => string[] {
+  // OpenAPI 3.0 schemas: `nullable` is an Ajv keyword; `example` and `x-*` are annotations.
+  const ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema(doc, 'openapi.json');
+  const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
+  const validator = (pointer: string) => {
+    let v = compiled.get(pointer);
+    if (!v) compiled.set(pointer, (v = ajv.compile({ $ref: `openapi.json#${pointer}` })));
+    return v;
+  };
+  const esc = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+  return (op, res) => {
+    const method = op.method.toLowerCase();
+    const responses = (doc.paths[op.path][method].responses ?? {}) as Record<
+      string,
+      { content?: Record<string, unknown>; headers?: Record<string, { $ref?: string }> }
+    >;
+    const code = String(res.statusCode);
+    const documented = responses[code];
+    if (!documented) return [`status ${code} is not documented`];
+    const problems: string[] = [];
+    const base = `/paths/${esc(op.path)}/${method}/responses/${code}`;
+    if (documented.content?.['application/json'] && res.statusCode !== 204) {
+      const type = String(res.headers['content-type'] ?? '');
+      if (!type.startsWith('application/json')) problems.push(`content-type ${type}, not JSON`);
+      else {
+        const v = validator(`${base}/content/application~1json/schema`);
+        if (!v(JSON.parse(res.body)))
+          problems.push(`body: ${ajv.errorsText(v.errors, { dataVar: 'body' })}`);
+      }
+    }
+    for (const [name, h] of Object.entries(documented.headers ?? {})) {
+      const header = (h.$ref ? doc.components?.headers?.[h.$ref.split('/').pop()!] : h) as {
+        required?: boolean;
+        schema?: unknown;
+      };
+      const value = res.headers[name.toLowerCase()];
+      if (value === undefined) {
+        if (header?.required) problems.push(`header ${name} missing`);
+        continue;
+      }
+      if (header?.schema) {
+        const v = validator(
+          h.$ref
+            ? `/components/headers/${esc(h.$ref.split('/').pop()!)}/schema`
+            : `${base}/headers/${esc(name)}/schema`,
+        );
+        if (!v(String(value))) problems.push(`header ${name}: ${ajv.errorsText(v.errors)}`);
+      }
+    }
+    return problems;
+  };
 }

@@ -69,6 +69,10 @@ export function toErrorBody(
       if (typeof c === 'string') code = c as ErrorCode;
       extra = rest;
     }
+    // Nest wraps a Fastify 4xx (bad media type, empty JSON body...) in an HttpException.
+    const fastifyCode = (err.cause as { code?: unknown } | undefined)?.code;
+    if (typeof fastifyCode === 'string' && FASTIFY_MESSAGES[fastifyCode])
+      message = FASTIFY_MESSAGES[fastifyCode];
   } else if (isRedisUnavailable(err)) {
     status = HttpStatus.SERVICE_UNAVAILABLE;
     message = 'Redis is unavailable, retry later';

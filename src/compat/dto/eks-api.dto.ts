@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsObject } from 'class-validator';
-import { IsDnsLabel } from '../../common/validation/dns-label';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from '../../common/validation/dns-label';
 
 export class EksCreateJobDto {
   @ApiProperty({
@@ -12,7 +12,13 @@ export class EksCreateJobDto {
       spec: {
         template: {
           spec: {
-            containers: [{ name: 'job-container', image: 'busybox', command: ['echo', 'Hello'] }],
+            containers: [
+              {
+                name: 'job-container',
+                image: 'public.ecr.aws/docker/library/busybox:1.36',
+                command: ['echo', 'Hello'],
+              },
+            ],
           },
         },
       },
@@ -21,27 +27,27 @@ export class EksCreateJobDto {
   @IsObject()
   job_manifest!: Record<string, unknown>;
 
-  @ApiProperty({ example: 'team-a' })
+  @ApiProperty({ example: 'team-a', ...DNS_LABEL_SCHEMA })
   @IsDnsLabel()
   namespace!: string;
 }
 
 export class EksJobQuery {
-  @ApiProperty({ example: 'job-k3xq7ab2mz' }) @IsDnsLabel() job_name!: string;
-  @ApiProperty({ example: 'team-a' }) @IsDnsLabel() namespace!: string;
+  @ApiProperty({ example: 'job-k3xq7ab2mz', ...DNS_LABEL_SCHEMA }) @IsDnsLabel() job_name!: string;
+  @ApiProperty({ example: 'team-a', ...DNS_LABEL_SCHEMA }) @IsDnsLabel() namespace!: string;
 }
 
 export class EksNamespaceDto {
-  @ApiProperty({ example: 'team-a' }) @IsDnsLabel() namespace_name!: string;
+  @ApiProperty({ example: 'team-a', ...DNS_LABEL_SCHEMA }) @IsDnsLabel() namespace_name!: string;
 }
 
 export class EksJobStatusDto {
   @ApiProperty() job_name!: string;
   @ApiProperty() namespace!: string;
   @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed'] }) state!: string;
-  @ApiProperty() active!: number;
-  @ApiProperty() succeeded!: number;
-  @ApiProperty() failed!: number;
+  @ApiProperty({ type: 'integer' }) active!: number;
+  @ApiProperty({ type: 'integer' }) succeeded!: number;
+  @ApiProperty({ type: 'integer' }) failed!: number;
   @ApiProperty({ nullable: true, type: String }) start_time!: string | null;
   @ApiProperty({ nullable: true, type: String }) completion_time!: string | null;
 }

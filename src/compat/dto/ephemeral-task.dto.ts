@@ -5,17 +5,22 @@ export const COMPAT_TASK_ID = /^[A-Za-z0-9_.-]{1,100}$/;
 export const COMPAT_TASK_ID_RULE = 'task_id must be 1-100 chars of [A-Za-z0-9_.-]';
 
 export class EphemeralTaskBody {
-  @ApiProperty({ example: 'task-123' })
+  @ApiProperty({ example: 'task-123', pattern: COMPAT_TASK_ID.source })
   @Matches(COMPAT_TASK_ID, { message: COMPAT_TASK_ID_RULE })
   task_id!: string;
 
-  @ApiPropertyOptional({ example: { message: 'Hello World' } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { message: 'Hello World' },
+  })
   @IsOptional()
   @IsObject()
   data?: Record<string, unknown>;
 
   @ApiPropertyOptional({
     description: 'Now honoured: 1 = highest … 10 = lowest (values outside are clamped)',
+    type: 'integer',
     example: 1,
   })
   @IsOptional()
@@ -24,7 +29,7 @@ export class EphemeralTaskBody {
 }
 
 export class EphemeralTaskIdParams {
-  @ApiProperty()
+  @ApiProperty({ example: 'task-123', pattern: COMPAT_TASK_ID.source })
   @Matches(COMPAT_TASK_ID, { message: COMPAT_TASK_ID_RULE })
   task_id!: string;
 }
@@ -33,8 +38,9 @@ export class EphemeralTaskView {
   @ApiProperty() task_id!: string;
   @ApiProperty({ enum: ['pending', 'processing', 'completed', 'failed'] }) status!: string;
   @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
     nullable: true,
-    type: Object,
     description: '{ processed_at, message } once completed',
   })
   result!: unknown;
@@ -49,9 +55,14 @@ export class EphemeralCreated {
 
 export class EphemeralTaskList {
   @ApiProperty({ type: [EphemeralTaskView] }) tasks!: EphemeralTaskView[];
-  @ApiProperty() count!: number;
+  @ApiProperty({ type: 'integer' }) count!: number;
 }
 
 export class EphemeralMessage {
   @ApiProperty() message!: string;
+}
+
+/** The seed's error body (FastAPI's HTTPException): kept for its clients on 404 and 409. */
+export class EphemeralDetail {
+  @ApiProperty({ example: 'Task not found' }) detail!: string;
 }

@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsDnsLabel } from '../../common/validation/dns-label';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from '../../common/validation/dns-label';
 
 export class EnvVarDto {
   @ApiProperty({ example: 'MODE' })
@@ -62,6 +62,7 @@ export class CreateJobDto {
   @ApiPropertyOptional({
     example: 'nightly-report',
     description: 'DNS-1123 label; when absent, `<JOB_NAME_PREFIX>-<random>`',
+    ...DNS_LABEL_SCHEMA,
   })
   @IsOptional()
   @IsDnsLabel()
@@ -165,9 +166,9 @@ export class JobViewDto {
   })
   owner!: string | null;
   @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed'] }) state!: string;
-  @ApiProperty() active!: number;
-  @ApiProperty() succeeded!: number;
-  @ApiProperty() failed!: number;
+  @ApiProperty({ type: 'integer' }) active!: number;
+  @ApiProperty({ type: 'integer' }) succeeded!: number;
+  @ApiProperty({ type: 'integer' }) failed!: number;
   @ApiProperty({ nullable: true, type: String }) startTime!: string | null;
   @ApiProperty({ nullable: true, type: String }) completionTime!: string | null;
   @ApiProperty({ type: [JobConditionDto] }) conditions!: JobConditionDto[];
@@ -179,6 +180,8 @@ export class JobListDto {
 
 export class LogsQueryDto {
   @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
     example: 100,
     description:
       'Last lines per pod; default JOB_LOG_TAIL_LINES_DEFAULT, at most JOB_LOG_TAIL_LINES_MAX',

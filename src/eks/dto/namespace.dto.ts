@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional } from 'class-validator';
-import { IsDnsLabel } from '../../common/validation/dns-label';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from '../../common/validation/dns-label';
 
 export class CreateNamespaceDto {
   @ApiProperty({
     example: 'team-a',
     description: 'DNS-1123 label; kube-*, default and the service’s own namespace are refused',
+    ...DNS_LABEL_SCHEMA,
   })
   @IsDnsLabel()
   name!: string;

@@ -1,14 +1,22 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDnsLabel } from '../../common/validation/dns-label';
+import { DNS_LABEL_SCHEMA, IsDnsLabel } from '../../common/validation/dns-label';
 
 export class NamespaceParams {
-  @ApiProperty({ example: 'team-a', description: 'Namespace (DNS-1123 label)' })
+  @ApiProperty({
+    example: 'team-a',
+    description: 'Namespace (DNS-1123 label)',
+    ...DNS_LABEL_SCHEMA,
+  })
   @IsDnsLabel()
   ns!: string;
 }
 
 export class JobParams extends NamespaceParams {
-  @ApiProperty({ example: 'nightly-report', description: 'Job name (DNS-1123 label)' })
+  @ApiProperty({
+    example: 'nightly-report',
+    description: 'Job name (DNS-1123 label)',
+    ...DNS_LABEL_SCHEMA,
+  })
   @IsDnsLabel()
   name!: string;
 }

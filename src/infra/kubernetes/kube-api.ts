@@ -16,10 +16,12 @@ export interface KubeClients {
 
 /** The API server did not answer in time or could not be reached. */
 export class KubeUnreachableError extends Error {}
-/** K8S_AUTH=disabled. */
+/** K8S_AUTH=disabled: the message tells the operator which variable to set. */
+export const KUBE_NOT_CONFIGURED =
+  'Kubernetes is not configured: set K8S_AUTH (in-cluster, kubeconfig or eks) and restart';
 export class KubeNotConfiguredError extends Error {
   constructor() {
-    super('Kubernetes is not configured');
+    super(KUBE_NOT_CONFIGURED);
   }
 }
 

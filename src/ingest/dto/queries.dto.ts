@@ -1,15 +1,16 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { MESSAGE_ID, MESSAGE_ID_HINT } from '../envelope';
 
 export class MessageIdParam {
+  @ApiProperty({ description: 'Message id', pattern: MESSAGE_ID.source, example: 'order-42' })
   @Matches(MESSAGE_ID, { message: `id ${MESSAGE_ID_HINT}` })
   id!: string;
 }
 
 export class DeadLettersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -30,6 +31,7 @@ export class RedriveDto {
   method: 'auto' | 'manual' = 'auto';
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 10_000,
     default: 1000,

@@ -30,7 +30,7 @@ export class StoredMessageDto {
   acceptedAt!: string;
   @ApiProperty({ format: 'date-time', description: 'When the consumer stored it' })
   storedAt!: string;
-  @ApiProperty({ description: 'SQS receive count of the delivery that stored it' })
+  @ApiProperty({ type: 'integer', description: 'SQS receive count of the delivery that stored it' })
   receiveCount!: number;
 }
 
@@ -47,14 +47,14 @@ export class DeadLetterDto {
   })
   ids!: string[];
   @ApiProperty({ description: 'The raw body (first 4096 characters)' }) body!: string;
-  @ApiProperty() bodyBytes!: number;
-  @ApiProperty() receiveCount!: number;
+  @ApiProperty({ type: 'integer' }) bodyBytes!: number;
+  @ApiProperty({ type: 'integer' }) receiveCount!: number;
   @ApiPropertyOptional({ format: 'date-time' }) sentAt?: string;
 }
 
 export class DeadLettersDto {
   @ApiProperty({ type: [DeadLetterDto] }) messages!: DeadLetterDto[];
-  @ApiProperty() count!: number;
+  @ApiProperty({ type: 'integer' }) count!: number;
 }
 
 export class RedriveResponseDto {

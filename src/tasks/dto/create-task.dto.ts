@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ANY_JSON } from '../../common/openapi/any-json';
 import { Allow, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import {
   DEFAULT_PRIORITY,
@@ -12,14 +13,17 @@ import {
 
 export class CreateTaskDto {
   @ApiProperty({
-    description: 'Task type (a registered handler): echo, sleep, counter.increment, ...',
+    description:
+      'Task type (a registered handler, see GET /v1/tasks/types): echo, sleep, counter.increment, ...',
     example: 'echo',
+    maxLength: 64,
   })
   @IsString()
   @MaxLength(64)
   type!: string;
 
   @ApiPropertyOptional({
+    ...ANY_JSON,
     description: "The handler's input, validated by the handler at submission (bad payload → 400).",
     example: { hello: 'world' },
   })
@@ -30,6 +34,7 @@ export class CreateTaskDto {
     description:
       'Client id: makes submission idempotent (same id + same body → 200 with the existing task; different body → 409). Generated (UUID) when absent.',
     example: 'report-2026-11-22',
+    pattern: TASK_ID_PATTERN.source,
   })
   @IsOptional()
   @Matches(TASK_ID_PATTERN, { message: TASK_ID_RULE })
@@ -37,6 +42,7 @@ export class CreateTaskDto {
 
   @ApiPropertyOptional({
     description: `Priority: ${MIN_PRIORITY} runs first (highest), ${MAX_PRIORITY} last (lowest). Default ${DEFAULT_PRIORITY}.`,
+    type: 'integer',
     minimum: MIN_PRIORITY,
     maximum: MAX_PRIORITY,
     default: DEFAULT_PRIORITY,
@@ -49,6 +55,7 @@ export class CreateTaskDto {
 
   @ApiPropertyOptional({
     description: 'Run no earlier than this many milliseconds from now.',
+    type: 'integer',
     minimum: 0,
     maximum: MAX_DELAY_MS,
   })
@@ -61,6 +68,7 @@ export class CreateTaskDto {
   @ApiPropertyOptional({
     description:
       'Runs before the task is failed (retries back off exponentially). Default TASKS_MAX_ATTEMPTS.',
+    type: 'integer',
     minimum: 1,
     maximum: MAX_ATTEMPTS_LIMIT,
   })

@@ -1,23 +1,40 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ANY_JSON } from '../../common/openapi/any-json';
 import { TASK_STATUSES, type Task, type TaskStatus } from '../task.types';
 
 export class TaskDto implements Task {
   @ApiProperty({ example: '3f1c9a4e-8d2b-4c1f-9e57-2b7f0c6d1a90' }) id!: string;
   @ApiProperty({ example: 'echo' }) type!: string;
-  @ApiProperty({ type: Object, description: 'The payload as submitted (after validation)' })
+  @ApiProperty({
+    ...ANY_JSON,
+    description: 'The payload as submitted (after validation); null when none was given',
+  })
   payload!: unknown;
-  @ApiProperty({ description: '1 = highest, 10 = lowest', minimum: 1, maximum: 10 })
+  @ApiProperty({
+    type: 'integer',
+    description: '1 = highest, 10 = lowest',
+    minimum: 1,
+    maximum: 10,
+  })
   priority!: number;
   @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
-  @ApiProperty({ description: 'Runs finished (succeeded or failed) in the current round' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Runs finished (succeeded or failed) in the current round',
+  })
   attempts!: number;
-  @ApiProperty() maxAttempts!: number;
-  @ApiProperty({ type: Object, description: 'Handler-reported progress (0-100 or an object)' })
+  @ApiProperty({ type: 'integer', minimum: 1 }) maxAttempts!: number;
+  @ApiProperty({
+    ...ANY_JSON,
+    description:
+      'Handler-reported progress: 0 until the handler reports, then a number or any JSON',
+    example: 0,
+  })
   progress!: unknown;
   @ApiProperty({
-    nullable: true,
-    type: Object,
-    description: "The handler's return value once completed",
+    ...ANY_JSON,
+    description: "The handler's return value once completed (any JSON), else null",
   })
   result!: unknown;
   @ApiProperty({
