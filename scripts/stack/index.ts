@@ -50,3 +50,14 @@ export async function startStack(): Promise<Stack> {
   };
   return { redis, sqs, dynamo, env, stop };
 }
+export {
+  buildKube,
+  kubeBuilt,
+  kubeRequester,
+  startKube,
+  KWOK_LOG_LINES,
+  KWOK_NODE,
+  KWOK_OUTCOME_LABEL,
+  type KubeCluster,
+  type KubeResponse,
+} from './kube.ts';

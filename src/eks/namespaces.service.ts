@@ -12,6 +12,9 @@ import {
 } from './job.policy';
 import { mapKubeError, policyException } from './kube-errors';
 
+/** The RoleBinding that grants the job rights in a namespace this service created. */
+export const NAMESPACE_ROLE_BINDING = 'platform-api-jobs';
+
 export const MANAGED_SELECTOR = `${MANAGED_BY_KEY}=${MANAGED_BY}`;
 
 const isManaged = (ns: V1Namespace) => ns.metadata?.labels?.[MANAGED_BY_KEY] === MANAGED_BY;
@@ -60,7 +63,44 @@ export class NamespacesService {
         },
       },
     };
-    return toView(await this.run('create', 'namespaces', (c) => c.core.createNamespace({ body })));
+    const created = toView(
+      await this.run('create', 'namespaces', (c) => c.core.createNamespace({ body })),
+    );
+    await this.bindJobRights(name);
+    return created;
+  }
+
+  /**
+   * With K8S_NAMESPACE_CLUSTER_ROLE set (the chart does), the job rights (jobs, pods, pods/log)
+   * exist only through a RoleBinding in each namespace this service created: nowhere else can it
+   * run, read or delete anything. If the binding cannot be made, the new namespace is removed
+   * again, so no managed namespace is left that the service cannot use.
+   */
+  private async bindJobRights(namespace: string): Promise<void> {
+    const binding = this.cfg.namespaceRoleBinding;
+    if (!binding) return;
+    const body = {
+      metadata: {
+        name: NAMESPACE_ROLE_BINDING,
+        labels: { [MANAGED_BY_KEY]: MANAGED_BY },
+      },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: binding.clusterRole,
+      },
+      subjects: [{ kind: 'ServiceAccount', ...binding.serviceAccount }],
+    };
+    try {
+      await this.run('create', 'rolebindings', (c) =>
+        c.rbac.createNamespacedRoleBinding({ namespace, body }),
+      );
+    } catch (e) {
+      await this.run('delete', 'namespaces', (c) =>
+        c.core.deleteNamespace({ name: namespace }),
+      ).catch(() => undefined);
+      throw e;
+    }
   }
 
   async list(): Promise<NamespaceViewDto[]> {
