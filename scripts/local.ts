@@ -1,15 +1,47 @@
 /**
  * `npm run local`: the embedded stack plus the built app, in one command, nothing running
- * beforehand. Ctrl-C or SIGTERM stops everything it started.
+ * beforehand. `npm run local -- --kube` also starts a local Kubernetes control plane (built once
+ * from the Go module proxy, see scripts/kube/build.sh) and points the app at it. Ctrl-C or
+ * SIGTERM stops everything it started.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { newDevKey, startStack } from './stack/index.ts';
+import {
+  buildKube,
+  kubeBuilt,
+  newDevKey,
+  startKube,
+  startStack,
+  type KubeCluster,
+} from './stack/index.ts';
+
+/** Builds (first run only, with progress) and starts the local control plane. */
+async function startLocalKube(): Promise<KubeCluster> {
+  const t0 = Date.now();
+  if (!kubeBuilt()) {
+    console.log(
+      [
+        'Building the local Kubernetes control plane (kube-apiserver, controller-manager, scheduler,',
+        'etcd, kwok) from the Go module proxy. First run only: about 12-15 minutes on 2 idle cores,',
+        'longer on a busy machine; later runs start in seconds. Needs Go (any recent version).',
+      ].join('\n'),
+    );
+  }
+  const bin = await buildKube({
+    onProgress: (line) => console.log(`  [${Math.round((Date.now() - t0) / 1000)}s] ${line}`),
+  });
+  console.log('Starting the local Kubernetes control plane...');
+  return startKube(bin);
+}
 
 async function main(): Promise<void> {
-  const stack = await startStack();
+  const withKube = process.argv.slice(2).includes('--kube');
+  const [stack, kube] = await Promise.all([
+    startStack(),
+    withKube ? startLocalKube() : Promise.resolve(undefined),
+  ]);
   const apiKey = process.env.API_KEYS ? undefined : newDevKey();
   const port = process.env.PORT ?? '3000';
   const kubeconfig = process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config');
@@ -22,6 +54,8 @@ async function main(): Promise<void> {
     SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS ?? '0',
     ...(apiKey ? { API_KEYS: apiKey } : {}),
     K8S_AUTH: process.env.K8S_AUTH ?? (existsSync(kubeconfig) ? 'kubeconfig' : 'disabled'),
+    // --kube: the local control plane, whatever else is configured.
+    ...(kube ? kube.env : {}),
   };
   const app = spawn(process.execPath, ['dist/main.js'], { env, stdio: 'inherit' });
   const base = `http://127.0.0.1:${port}`;
@@ -34,8 +68,17 @@ async function main(): Promise<void> {
       `  Ready:     ${base}/health/ready`,
       `  Metrics:   ${base}/metrics`,
       `  Redis:     ${stack.redis.url}   SQS: ${stack.sqs.url}   DynamoDB: ${stack.dynamo.url}`,
-      `  Kubernetes: ${env.K8S_AUTH}${env.K8S_AUTH === 'disabled' ? ' (eks routes answer 503; set KUBECONFIG to use a cluster)' : ''}`,
+      `  Kubernetes: ${env.K8S_AUTH}${env.K8S_AUTH === 'disabled' ? ' (eks routes answer 503; set KUBECONFIG to use a cluster, or run npm run local -- --kube)' : ''}`,
       `  try: curl -H 'X-API-Key: ${apiKey ?? '<your key>'}' ${base}/v1/counters/demo`,
+      ...(kube
+        ? [
+            `  Kubernetes API: ${kube.server} (local control plane, one KWOK node; pods run simulated)`,
+            `  try: curl -H 'X-API-Key: ${apiKey ?? '<your key>'}' -H 'content-type: application/json' \\`,
+            `         -d '{"name":"demo"}' ${base}/v1/namespaces`,
+            '  kubectl and helm on it: paste the next line into a shell',
+            `KUBECONFIG=${kube.kubeconfig}`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );
@@ -47,7 +90,7 @@ async function main(): Promise<void> {
       app.kill('SIGTERM');
       await new Promise((r) => app.once('exit', r));
     }
-    await stack.stop();
+    await Promise.allSettled([stack.stop(), kube?.stop()]);
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
