@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp, TEST_KEY } from './support/app';
-import { startEksFakes, type EksFakes } from './support/fake-kube/eks-env';
+import { testKube } from './support/kube';
 import { abuseCases, operationsOf, type Operation } from './support/openapi-abuse';
 
 /**
@@ -12,15 +12,13 @@ import { abuseCases, operationsOf, type Operation } from './support/openapi-abus
 describe('abuse: every documented operation with invalid input', () => {
   let app: NestFastifyApplication;
   let ops: Operation[];
-  let fakes: EksFakes;
   beforeAll(async () => {
-    fakes = await startEksFakes(); // eks routes answer from a fake API server, not 503
-    app = await bootApp(fakes.env);
+    // eks routes answer from the real local API server (global setup), not 503
+    app = await bootApp({ ...testKube().env, JOB_IMAGE_ALLOWLIST: 'registry.example.com/' });
     ops = operationsOf((await app.inject({ method: 'GET', url: '/docs-json' })).json());
   });
   afterAll(async () => {
     await app.close();
-    await fakes.stop();
   });
 
   // A valid-looking value for the path parameters that a case does not attack.

@@ -413,7 +413,6 @@ export async function startKube(bin: string, timeoutMs = 90_000): Promise<KubeCl
         `--service-account-private-key-file=${f('sa.key')}`,
         `--root-ca-file=${f('ca.crt')}`,
         '--use-service-account-credentials=false',
-        '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller',
         '--v=0',
       ],
       procs,
