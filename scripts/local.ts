@@ -38,10 +38,21 @@ async function startLocalKube(): Promise<KubeCluster> {
 
 async function main(): Promise<void> {
   const withKube = process.argv.slice(2).includes('--kube');
-  const [stack, kube] = await Promise.all([
+  const started = await Promise.allSettled([
     startStack(),
     withKube ? startLocalKube() : Promise.resolve(undefined),
   ]);
+  const [stackResult, kubeResult] = started;
+  if (stackResult.status === 'rejected' || kubeResult.status === 'rejected') {
+    // Stop whatever did start before reporting what did not.
+    if (stackResult.status === 'fulfilled') await stackResult.value.stop();
+    if (kubeResult.status === 'fulfilled') await kubeResult.value?.stop();
+    throw stackResult.status === 'rejected'
+      ? stackResult.reason
+      : (kubeResult as PromiseRejectedResult).reason;
+  }
+  const stack = stackResult.value;
+  const kube = kubeResult.value;
   const apiKey = process.env.API_KEYS ? undefined : newDevKey();
   const port = process.env.PORT ?? '3000';
   const kubeconfig = process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config');
