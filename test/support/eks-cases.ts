@@ -78,7 +78,9 @@ export function eksCases(ctx: EksCaseContext): void {
       spec: { containers: [{ name: 'c', image: IMAGE, securityContext: { privileged: true } }] },
     });
     expect(r.status).toBe(403);
-    expect(r.text).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect((r.body as { message: string }).message).toMatch(
+      /violates PodSecurity "restricted:latest": privileged/,
+    );
   });
 
   it('lists only managed namespaces and reads one', async () => {
