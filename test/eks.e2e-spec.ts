@@ -76,6 +76,7 @@ describe('eks: K8S_AUTH=disabled', () => {
       payload: method === 'POST' ? {} : undefined,
     });
     expect(res.statusCode).toBe(503);
-    expect(res.json().message).toBe('Kubernetes is not configured');
+    expect(res.json().message).toMatch(/^Kubernetes is not configured: set K8S_AUTH/);
+    expect(res.json().code).toBe('KUBERNETES_NOT_CONFIGURED');
   });
 });

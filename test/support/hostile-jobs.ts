@@ -1,10 +1,10 @@
 /**
  * Hostile job manifests (seed-style, for POST /api/eks-create-job) and every violation path the
- * policy must report for each. Replayed against the real API server (test/eks.e2e-spec.ts).
+ * policy must report for each. Replayed against the real API server (test/support/eks-cases.ts).
  */
 export const IMAGE = 'registry.example.com/tools/report:1.2';
 export const P = 'spec.template.spec';
-export const C = `${P}.containers[0]`;
+export const C = `${P}.containers.0`;
 export type Obj = Record<string, unknown>;
 
 /** A seed-style manifest whose pod spec and first container take the given extras. */
@@ -28,7 +28,7 @@ export const HOSTILE: [string, Obj, string[]][] = [
   [
     'hostPath volume',
     manifest({ volumes: [{ name: 'root', hostPath: { path: '/' } }] }),
-    [`${P}.volumes[0].hostPath`],
+    [`${P}.volumes.0.hostPath`],
   ],
   ['hostNetwork', manifest({ hostNetwork: true }), [`${P}.hostNetwork`]],
   ['hostPID', manifest({ hostPID: true }), [`${P}.hostPID`]],
@@ -36,7 +36,7 @@ export const HOSTILE: [string, Obj, string[]][] = [
   [
     'hostPort',
     manifest({}, { ports: [{ containerPort: 80, hostPort: 80 }] }),
-    [`${C}.ports[0].hostPort`],
+    [`${C}.ports.0.hostPort`],
   ],
   [
     'added capabilities',
@@ -71,13 +71,13 @@ export const HOSTILE: [string, Obj, string[]][] = [
   [
     'nfs volume',
     manifest({ volumes: [{ name: 'n', nfs: { server: 'x', path: '/' } }] }),
-    [`${P}.volumes[0].nfs`],
+    [`${P}.volumes.0.nfs`],
   ],
   ['serviceAccountName', manifest({ serviceAccountName: 'admin' }), [`${P}.serviceAccountName`]],
   [
     'secret via valueFrom',
     manifest({}, { env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }),
-    [`${C}.env[0].valueFrom`],
+    [`${C}.env.0.valueFrom`],
   ],
   ['envFrom secret', manifest({}, { envFrom: [{ secretRef: { name: 's' } }] }), [`${C}.envFrom`]],
   [
@@ -128,7 +128,7 @@ export const HOSTILE: [string, Obj, string[]][] = [
       `${P}.hostNetwork`,
       `${P}.hostPID`,
       `${P}.serviceAccountName`,
-      `${P}.volumes[0].hostPath`,
+      `${P}.volumes.0.hostPath`,
       `${C}.image`,
       `${C}.securityContext.runAsUser`,
       `${C}.securityContext.privileged`,
