@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp, TEST_KEY } from './support/app';
-import { startEksFakes, type EksFakes } from './support/fake-kube/eks-env';
 import { ingestNames } from './support/ingest';
 import {
   abuseCases,
@@ -14,6 +13,7 @@ import {
   type Operation,
 } from './support/openapi-abuse';
 import { uniqueQueue } from './support/tasks';
+import { testKube } from './support/kube';
 
 /**
  * The OpenAPI document is the contract. Drives every operation of /docs-json with generated
@@ -26,11 +26,10 @@ describe('contract: every documented operation, with invalid and valid input', (
   let doc: OpenApiDoc;
   let ops: Operation[];
   let check: ReturnType<typeof responseChecker>;
-  let fakes: EksFakes;
   beforeAll(async () => {
-    fakes = await startEksFakes(); // eks routes answer from a fake API server, not 503
+    // eks routes answer from the real local API server (global setup), not 503
     app = await bootApp({
-      ...fakes.env,
+      ...testKube().env,
       // Valid requests create counters (the compat one too), tasks and messages: in keys, queues
       // and a table of this suite's own, so suites running beside it never see them.
       REDIS_KEY_PREFIX: `contract-${process.pid}:`,
@@ -43,7 +42,6 @@ describe('contract: every documented operation, with invalid and valid input', (
   });
   afterAll(async () => {
     await app.close();
-    await fakes.stop();
   });
 
   // A valid-looking value for the path parameters that a case does not attack.

@@ -56,12 +56,16 @@ describe('helm chart: lint and schemas', () => {
         'Pod',
         'PodDisruptionBudget',
         'PrometheusRule',
+        'Role',
+        'RoleBinding',
         'ScaledObject',
         'Secret',
         'Service',
         'ServiceAccount',
         'ServiceMonitor',
         'TriggerAuthentication',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
       ]),
     );
   });
@@ -528,31 +532,93 @@ describe('helm chart: scaling and disruption', () => {
 });
 
 describe('helm chart: access, traffic and monitoring', () => {
-  it('grants exactly the least RBAC the eks feature documents, bound to the chart ServiceAccount', () => {
-    const role = one(defaults, 'ClusterRole', fullname);
-    expect(role.rules).toEqual([
+  it('grants the api least RBAC: namespaces cluster-wide, job rights only per namespace; the worker nothing', () => {
+    const sa = { kind: 'ServiceAccount', name: fullname, namespace: 'apps' };
+    const jobsRole = `${fullname}-jobs`;
+    expect(one(defaults, 'ClusterRole', fullname).rules).toEqual([
       { apiGroups: [''], resources: ['namespaces'], verbs: ['create', 'get', 'list', 'delete'] },
+      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create'] },
       {
-        apiGroups: ['batch'],
-        resources: ['jobs'],
-        verbs: ['create', 'get', 'list', 'watch', 'delete'],
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['clusterroles'],
+        verbs: ['bind'],
+        resourceNames: [jobsRole],
       },
-      { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] },
     ]);
-    const binding = one(defaults, 'ClusterRoleBinding', fullname);
-    expect(binding.roleRef).toEqual({
-      apiGroup: 'rbac.authorization.k8s.io',
-      kind: 'ClusterRole',
-      name: fullname,
+    const jobRules = [
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ];
+    expect(one(defaults, 'ClusterRole', jobsRole).rules).toEqual(jobRules);
+    // Only the namespace rights are bound cluster-wide; the job rights never are.
+    expect(find(defaults, 'ClusterRoleBinding').map((b) => [b.roleRef.name, b.subjects])).toEqual([
+      [fullname, [sa]],
+    ]);
+    expect(find(defaults, 'Role')).toEqual([]);
+    // The allow-listed namespace gets a namespaced Role and RoleBinding, nothing more.
+    const role = one(prod, 'Role', jobsRole);
+    expect([role.metadata.namespace, role.rules]).toEqual(['batch-shared', jobRules]);
+    const rb = one(prod, 'RoleBinding', jobsRole);
+    expect([rb.metadata.namespace, rb.roleRef, rb.subjects]).toEqual([
+      'batch-shared',
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: jobsRole },
+      [sa],
+    ]);
+    const cfg = one(prod, 'ConfigMap', fullname).data;
+    expect(cfg).toMatchObject({
+      K8S_SELF_NAMESPACE: 'apps',
+      K8S_NAMESPACE_ALLOWLIST: 'batch-shared',
+      K8S_NAMESPACE_CLUSTER_ROLE: jobsRole,
+      K8S_SERVICE_ACCOUNT: `apps/${fullname}`,
     });
-    expect(binding.subjects).toEqual([
-      { kind: 'ServiceAccount', name: fullname, namespace: 'apps' },
+    // Separate identities: the worker has its own ServiceAccount, no token, no binding, no K8S_AUTH.
+    const apiPod = one(prod, 'Deployment', api).spec.template.spec;
+    const workerPod = one(prod, 'Deployment', worker).spec.template.spec;
+    expect([apiPod.serviceAccountName, apiPod.automountServiceAccountToken]).toEqual([
+      fullname,
+      true,
     ]);
-    expect(one(defaults, 'Deployment', api).spec.template.spec.serviceAccountName).toBe(fullname);
+    expect([workerPod.serviceAccountName, workerPod.automountServiceAccountToken]).toEqual([
+      worker,
+      false,
+    ]);
+    expect(envOf(one(prod, 'Deployment', worker)).K8S_AUTH).toBe('disabled');
+    expect(one(prod, 'ServiceAccount', worker).automountServiceAccountToken).toBe(false);
+    for (const b of [...find(prod, 'ClusterRoleBinding'), ...find(prod, 'RoleBinding')])
+      expect(b.subjects.map((s: { name: string }) => s.name)).not.toContain(worker);
     expect(find(minimal, 'ClusterRole')).toEqual([]);
-    expect(one(prod, 'ServiceAccount', fullname).metadata.annotations).toEqual({
-      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/platform-api',
-    });
+    expect(find(minimal, 'ValidatingAdmissionPolicy')).toEqual([]);
+    expect(find(minimal, 'ServiceAccount').map((s) => s.metadata.name)).toEqual([fullname]);
+    for (const name of [fullname, worker])
+      expect(one(prod, 'ServiceAccount', name).metadata.annotations).toEqual({
+        'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/platform-api',
+      });
+  });
+
+  it('ships a ValidatingAdmissionPolicy bound to Deny that matches only its own ServiceAccount', () => {
+    const policy = one(prod, 'ValidatingAdmissionPolicy', `${fullname}-bounds`);
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(policy.spec.matchConditions).toEqual([
+      {
+        name: 'this-release-service-account',
+        expression: `request.userInfo.username == "system:serviceaccount:apps:${fullname}"`,
+      },
+    ]);
+    const rules = policy.spec.matchConstraints.resourceRules.map(
+      (r: { resources: string[]; operations: string[] }) => [r.resources[0], r.operations],
+    );
+    expect(rules).toEqual([
+      ['namespaces', ['CREATE', 'UPDATE', 'DELETE']],
+      ['jobs', ['CREATE', 'UPDATE']],
+      ['rolebindings', ['CREATE', 'UPDATE']],
+    ]);
+    const text = JSON.stringify(policy.spec.validations);
+    expect(text).toContain(`request.namespace in [\\"batch-shared\\"]`);
+    expect(text).toContain(`object.roleRef.name == '${fullname}-jobs'`);
+    const binding = one(prod, 'ValidatingAdmissionPolicyBinding', `${fullname}-bounds`);
+    expect(binding.spec).toEqual({ policyName: `${fullname}-bounds`, validationActions: ['Deny'] });
+    // What it does on a real API server: test/kube-rbac.e2e-spec.ts.
   });
 
   it('exposes the api through a Service and an optional Ingress with class, TLS and annotations', () => {

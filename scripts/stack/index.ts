@@ -64,3 +64,14 @@ export async function startStack(opts: { dataDir?: string } = {}): Promise<Stack
   };
   return { redis, sqs, dynamo, env, stop };
 }
+export {
+  buildKube,
+  kubeBuilt,
+  kubeRequester,
+  startKube,
+  KWOK_LOG_LINES,
+  KWOK_NODE,
+  KWOK_OUTCOME_LABEL,
+  type KubeCluster,
+  type KubeResponse,
+} from './kube.ts';

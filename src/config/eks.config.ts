@@ -10,6 +10,19 @@ const MEMORY = /^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 export class EksEnv {
   @Matches(DNS_LABEL, { message: 'must be a DNS-1123 label' }) K8S_SELF_NAMESPACE = 'platform-api';
   @IsOptional() @IsString() K8S_NAMESPACE_ALLOWLIST?: string;
+  /**
+   * A ClusterRole that a RoleBinding grants, in each namespace this service creates, to the
+   * subject below: its job rights then exist only in its own namespaces (the chart sets both).
+   */
+  @IsOptional()
+  @Matches(/^[a-z0-9]([-a-z0-9.:]{0,251}[a-z0-9])?$/, { message: 'must be a ClusterRole name' })
+  K8S_NAMESPACE_CLUSTER_ROLE?: string;
+  /** `<namespace>/<name>` of the ServiceAccount that RoleBinding names (default: own namespace). */
+  @IsOptional()
+  @Matches(/^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, {
+    message: 'must be a ServiceAccount name, optionally <namespace>/<name>',
+  })
+  K8S_SERVICE_ACCOUNT?: string;
   @IsOptional() @IsString() JOB_IMAGE_ALLOWLIST?: string;
 
   @Matches(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, {
@@ -77,9 +90,24 @@ export const eksConfig = registerAs('eks', () => {
       'Invalid configuration: K8S_NAMESPACE_ALLOWLIST must list DNS-1123 labels',
     );
   }
+  if (e.K8S_NAMESPACE_CLUSTER_ROLE && !e.K8S_SERVICE_ACCOUNT) {
+    throw new ConfigError(
+      'Invalid configuration: K8S_SERVICE_ACCOUNT is required with K8S_NAMESPACE_CLUSTER_ROLE',
+    );
+  }
+  const [saNamespace, saName] = e.K8S_SERVICE_ACCOUNT?.includes('/')
+    ? e.K8S_SERVICE_ACCOUNT.split('/')
+    : [e.K8S_SELF_NAMESPACE, e.K8S_SERVICE_ACCOUNT];
   return {
     selfNamespace: e.K8S_SELF_NAMESPACE,
     namespaceAllowlist: list(e.K8S_NAMESPACE_ALLOWLIST),
+    /** Bound in every namespace this service creates; null = no binding (rights come from elsewhere). */
+    namespaceRoleBinding: e.K8S_NAMESPACE_CLUSTER_ROLE
+      ? {
+          clusterRole: e.K8S_NAMESPACE_CLUSTER_ROLE,
+          serviceAccount: { namespace: saNamespace, name: saName! },
+        }
+      : null,
     imageAllowlist: list(e.JOB_IMAGE_ALLOWLIST),
     job: {
       namePrefix: e.JOB_NAME_PREFIX,

@@ -1,4 +1,10 @@
-import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import {
+  BadGatewayException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import type { V1Namespace } from '@kubernetes/client-node';
 import { eksConfig, type EksConfig } from '../config';
 import { KubeApi, type KubeClients } from '../infra/kubernetes';
@@ -11,6 +17,12 @@ import {
   namespaceAllowsJobs,
 } from './job.policy';
 import { mapKubeError, policyException } from './kube-errors';
+
+/** The RoleBinding that grants the job rights in a namespace this service created. */
+export const NAMESPACE_ROLE_BINDING = 'platform-api-jobs';
+
+/** How long a new namespace's RoleBinding may take to be admitted and take effect. */
+const BIND_SETTLE_MS = 5000;
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_KEY}=${MANAGED_BY}`;
 
@@ -61,7 +73,84 @@ export class NamespacesService {
         },
       },
     };
-    return toView(await this.run('create', 'namespaces', (c) => c.core.createNamespace({ body })));
+    const created = toView(
+      await this.run('create', 'namespaces', (c) => c.core.createNamespace({ body })),
+    );
+    await this.bindJobRights(name);
+    return created;
+  }
+
+  /**
+   * With K8S_NAMESPACE_CLUSTER_ROLE set (the chart does), the job rights (jobs, pods, pods/log)
+   * exist only through a RoleBinding in each namespace this service created: nowhere else can it
+   * run, read or delete anything. If the binding cannot be made, the new namespace is removed
+   * again, so no managed namespace is left that the service cannot use.
+   */
+  private async bindJobRights(namespace: string): Promise<void> {
+    const binding = this.cfg.namespaceRoleBinding;
+    if (!binding) return;
+    const body = {
+      metadata: {
+        name: NAMESPACE_ROLE_BINDING,
+        labels: { [MANAGED_BY_KEY]: MANAGED_BY },
+      },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: binding.clusterRole,
+      },
+      subjects: [{ kind: 'ServiceAccount', ...binding.serviceAccount }],
+    };
+    try {
+      // The admission policy and RBAC read namespaces and bindings from caches that may not hold
+      // a namespace made a moment ago: a 403/404 right after creation is retried for a while.
+      await this.settle(() =>
+        this.run('create', 'rolebindings', (c) =>
+          c.rbac.createNamespacedRoleBinding({ namespace, body }),
+        ),
+      );
+      // Then wait until the authorizer grants the new binding, so the caller's next call (the
+      // compat route creates a job at once) does not meet a 403 the cluster is about to lift.
+      await this.settle(async () => {
+        const review = await this.run('create', 'selfsubjectaccessreviews', (c) =>
+          c.authz.createSelfSubjectAccessReview({
+            body: {
+              spec: {
+                resourceAttributes: { namespace, verb: 'create', group: 'batch', resource: 'jobs' },
+              },
+            },
+          }),
+        );
+        if (!review.status?.allowed) {
+          throw new BadGatewayException({
+            message: `Kubernetes does not grant platform-api jobs in ${namespace} through ${binding.clusterRole}`,
+            code: 'KUBE_RBAC_NOT_GRANTED',
+          });
+        }
+      });
+    } catch (e) {
+      await this.run('delete', 'namespaces', (c) =>
+        c.core.deleteNamespace({ name: namespace }),
+      ).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Retries `fn` on 403/404/502 for up to BIND_SETTLE_MS (caches catching up), then rethrows. */
+  private async settle<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + BIND_SETTLE_MS;
+    for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+      try {
+        return await fn();
+      } catch (e) {
+        const retriable =
+          e instanceof ForbiddenException ||
+          e instanceof NotFoundException ||
+          e instanceof BadGatewayException;
+        if (!retriable || Date.now() + wait > deadline) throw e;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   async list(): Promise<NamespaceViewDto[]> {

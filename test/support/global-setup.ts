@@ -1,11 +1,23 @@
-import { startStack, type Stack } from '../../scripts/stack/index.ts';
+import { buildKube, startKube, startStack, type Stack } from '../../scripts/stack/index.ts';
+import type { KubeCluster } from '../../scripts/stack/kube.ts';
 
 /**
- * Starts the embedded stack once for every e2e suite (the same launcher as `npm run local`).
- * Workers inherit process.env, so suites find it through the usual variables.
+ * Starts the embedded stack once for every e2e suite (the same launcher as `npm run local`), and
+ * a real Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, KWOK),
+ * built once by scripts/kube/build.sh (`.ci/run` does it first; a cold build here prints its
+ * progress). Workers inherit process.env, so suites find both through the usual variables.
  */
 export default async function globalSetup(): Promise<void> {
-  const stack = await startStack();
+  // TEST_KUBE=0 skips the control plane when running suites that do not need it (they then fail
+  // loudly in testKube() if they do); `npm test` and .ci/run always start it.
+  const kube =
+    process.env.TEST_KUBE === '0'
+      ? Promise.resolve(undefined)
+      : buildKube().then((b) => startKube(b));
+  const [stack, cluster] = await Promise.all([startStack(), kube]).catch(async (e: unknown) => {
+    await Promise.allSettled([kube.then((k) => k?.stop())]);
+    throw e;
+  });
   Object.assign(process.env, stack.env, {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -13,5 +25,15 @@ export default async function globalSetup(): Promise<void> {
     // Suites share one Redis and 127.0.0.1; the rate-limit suite sets its own limits on its own Redis.
     RATE_LIMITS: 'default=1000000,anonymous=1000000',
   });
-  (globalThis as { __STACK__?: Stack }).__STACK__ = stack;
+  if (cluster) {
+    // The control plane, for test/support/kube.ts (suites pass K8S_AUTH=kubeconfig themselves).
+    Object.assign(process.env, {
+      TEST_KUBE_SERVER: cluster.server,
+      TEST_KUBE_DIR: cluster.dir,
+      TEST_KUBECONFIG: cluster.kubeconfig,
+    });
+  }
+  const g = globalThis as { __STACK__?: Stack; __KUBE__?: KubeCluster };
+  g.__STACK__ = stack;
+  g.__KUBE__ = cluster;
 }

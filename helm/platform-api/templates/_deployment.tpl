@@ -44,8 +44,13 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
     spec:
+      {{- if eq .component "worker" }}
+      serviceAccountName: {{ include "platform-api.workerServiceAccountName" $ }}
+      automountServiceAccountToken: false
+      {{- else }}
       serviceAccountName: {{ include "platform-api.serviceAccountName" $ }}
       automountServiceAccountToken: {{ $.Values.serviceAccount.automountServiceAccountToken }}
+      {{- end }}
       {{- with $.Values.image.pullSecrets }}
       imagePullSecrets:
         {{- range . }}
@@ -118,6 +123,11 @@ spec:
           env:
             - name: APP_ROLE
               value: {{ $role }}
+            {{- if eq .component "worker" }}
+            # The worker serves no eks route and has no Kubernetes identity (its own ServiceAccount).
+            - name: K8S_AUTH
+              value: disabled
+            {{- end }}
             {{- if $.Values.redis.existingSecret }}
             - name: REDIS_URL
               valueFrom:

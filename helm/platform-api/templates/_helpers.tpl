@@ -72,6 +72,20 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* The worker's own ServiceAccount: no Kubernetes rights, no token mounted (AWS access only). */}}
+{{- define "platform-api.workerServiceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (printf "%s-worker" (include "platform-api.fullname" .)) .Values.serviceAccount.worker.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.worker.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The ClusterRole with the job rights, bound only per namespace (rbac.yaml). */}}
+{{- define "platform-api.jobsRoleName" -}}
+{{- printf "%s-jobs" (include "platform-api.fullname" .) -}}
+{{- end -}}
+
 {{- define "platform-api.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag -}}
 {{- if .Values.image.digest -}}

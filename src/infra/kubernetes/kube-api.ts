@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type {
+  AuthorizationV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
 import { kubernetesConfig, type KubernetesConfig } from '../../config';
 import { counter, histogram } from '../../observability/metric';
 import {
@@ -12,6 +17,8 @@ import {
 export interface KubeClients {
   core: CoreV1Api;
   batch: BatchV1Api;
+  rbac: RbacAuthorizationV1Api;
+  authz: AuthorizationV1Api;
 }
 
 /** The API server did not answer in time or could not be reached. */
@@ -85,10 +92,14 @@ export class KubeApi {
   private getClients(): Promise<KubeClients> {
     const kc = this.kc;
     if (!kc) return Promise.reject(new KubeNotConfiguredError());
-    this.clients ??= import('@kubernetes/client-node').then(({ BatchV1Api, CoreV1Api }) => ({
-      core: kc.makeApiClient(CoreV1Api),
-      batch: kc.makeApiClient(BatchV1Api),
-    }));
+    this.clients ??= import('@kubernetes/client-node').then(
+      ({ AuthorizationV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api }) => ({
+        core: kc.makeApiClient(CoreV1Api),
+        batch: kc.makeApiClient(BatchV1Api),
+        rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+        authz: kc.makeApiClient(AuthorizationV1Api),
+      }),
+    );
     return this.clients;
   }
 

@@ -89,6 +89,11 @@ export class FakeKube {
     this.failures.push({ status: statusCode, count });
   }
 
+  /** The next `count` requests get no answer at all (a hung API server or a black-holed route). */
+  hangNext(count = 1): void {
+    this.failures.push({ status: 0, count });
+  }
+
   /** Moves a job on: running creates its pod; succeeded / failed finish it. */
   setJob(ns: string, name: string, state: 'running' | 'succeeded' | 'failed', log?: string): void {
     const job = this.jobs.get(`${ns}/${name}`);
@@ -182,6 +187,7 @@ export class FakeKube {
     const failure = this.failures[0];
     if (failure) {
       if (--failure.count <= 0) this.failures.shift();
+      if (failure.status === 0) return; // hang: the socket stays open, nothing is written
       const reason =
         { 401: 'Unauthorized', 403: 'Forbidden', 500: 'InternalError' }[failure.status] ??
         'Failure';
