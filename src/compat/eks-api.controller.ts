@@ -34,7 +34,9 @@ export class EksApiCompatController {
     deprecated: true,
   })
   @ApiOkResponse({ type: EksResultDto })
-  @ApiConflictResponse({ description: 'A job with this name exists in the namespace' })
+  @ApiConflictResponse({
+    description: 'A job with this name exists in the namespace, or the namespace is being deleted',
+  })
   async createJob(
     @Body() dto: EksCreateJobDto,
     @Caller() who: KeyIdentity | undefined,

@@ -35,7 +35,9 @@ export class JobsController {
     summary: 'Run a Job built by the server (restricted pod security, bounded resources and time)',
   })
   @ApiCreatedResponse({ type: JobViewDto })
-  @ApiConflictResponse({ description: 'A job with this name exists' })
+  @ApiConflictResponse({
+    description: 'A job with this name exists, or the namespace is being deleted',
+  })
   create(
     @Param() p: NamespaceParams,
     @Body() dto: CreateJobDto,

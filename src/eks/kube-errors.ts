@@ -50,6 +50,10 @@ export function mapKubeError(e: unknown): unknown {
         `Kubernetes API rejected platform-api's credentials: ${message}`,
       );
     case 403:
+      // NamespaceLifecycle admission: the namespace is being deleted. The state of the resource,
+      // not our RBAC: a 409 the caller can act on (wait, or use another namespace).
+      if (/because it is being terminated/.test(message))
+        return appError(HttpStatus.CONFLICT, 'EKS_NAMESPACE_TERMINATING', message);
       return new BadGatewayException(
         `Kubernetes API refused platform-api (its RBAC lacks a permission, see docs/eks.md): ${message}`,
       );

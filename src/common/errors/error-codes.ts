@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   ],
   TASK_CONFLICT: [409, 'A task id is taken by another body, or the task state forbids the change.'],
   INGEST_DISABLED: [503, 'Ingest is turned off (INGEST_ENABLED=false).'],
+  EKS_NAMESPACE_TERMINATING: [
+    409,
+    'The namespace is being deleted: nothing can be created in it until it is gone.',
+  ],
   EKS_NOT_MANAGED: [403, 'The namespace or job is not managed by platform-api, or is protected.'],
 } as const;
 
