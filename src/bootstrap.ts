@@ -5,6 +5,7 @@ import { createApp, preflightConfig } from './app.setup';
 import { ShutdownState } from './common/lifecycle/shutdown.state';
 import { trimHeapWhenIdle } from './common/lifecycle/trim-heap';
 import { ConfigError, loadEnv } from './config';
+import { shutdownTracing } from './observability/tracing/spans';
 
 /**
  * SIGTERM/SIGINT: fail readiness at once, keep serving for SHUTDOWN_DELAY_MS while Kubernetes
@@ -21,6 +22,7 @@ function drainOnSignal(app: NestFastifyApplication, delayMs: number, timeoutMs: 
     }, timeoutMs).unref();
     await new Promise((r) => setTimeout(r, delayMs));
     await app.close();
+    await shutdownTracing(); // the last spans are sent (bounded) before the process goes
     process.exit(0);
   };
   process.once('SIGTERM', onSignal);

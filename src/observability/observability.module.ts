@@ -3,6 +3,7 @@ import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { HttpMetrics } from './http-metrics';
 import { ensureDefaultMetrics } from './metric';
 import { MetricsController } from './metrics.controller';
+import { TRACING } from './tracing/spans';
 
 @Global()
 @Module({
@@ -20,5 +21,12 @@ import { MetricsController } from './metrics.controller';
 export class ObservabilityModule {
   constructor() {
     ensureDefaultMetrics();
+    if (TRACING) {
+      // Loaded only with tracing on: it reads the SDK's own counters.
+      type SelfMetrics = typeof import('./tracing/self-metrics');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const selfMetrics: SelfMetrics = require('./tracing/self-metrics');
+      selfMetrics.registerTracingMetrics();
+    }
   }
 }

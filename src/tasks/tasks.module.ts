@@ -9,6 +9,7 @@ import {
   type TasksConfig,
 } from '../config';
 import { BULLMQ_PRODUCER, BullMqConnectionModule, bullPrefix } from '../infra/redis';
+import { bullTelemetry } from '../observability/tracing/spans';
 import { loadTasksUiEnabled } from './queue-ui.flag';
 import { TASK_HANDLERS } from './handlers';
 import type { TaskHandler } from './handlers/task-handler';
@@ -60,6 +61,8 @@ export class TasksModule {
             name: cfg.queueName,
             connection: producer as never,
             prefix: bullPrefix(redis),
+            // Tracing on: `add` spans, and the W3C context stored in the job (opts.telemetry).
+            telemetry: bullTelemetry() as never,
           }),
         }),
       ],
