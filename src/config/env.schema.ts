@@ -10,18 +10,14 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { toBool } from '../common/primitives/booleans';
 
 export type AppRole = 'all' | 'api' | 'worker';
 
 /** Thrown when the environment is invalid; `message` is one line naming the variable. */
 export class ConfigError extends Error {}
 
-export const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || typeof value === 'boolean'
-    ? value
-    : (({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[
-        String(value).toLowerCase()
-      ] ?? value);
+export { toBool } from '../common/primitives/booleans';
 
 /**
  * Every environment variable the service reads, with its default. The README's configuration

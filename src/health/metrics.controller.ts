@@ -5,7 +5,7 @@ import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { register, Registry } from 'prom-client';
 import { Public } from '../common/auth/public.decorator';
-import { TRACING } from './tracing/spans';
+import { TRACING } from '../observability/tracing/spans';
 
 /**
  * Prometheus text at /metrics (the plain format, not JSON-wrapped as ephemeral-backend did).
