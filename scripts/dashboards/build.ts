@@ -57,6 +57,18 @@ const TRACES_LINK = {
     ),
   targetBlank: true,
 };
+/**
+ * Rate of the events matching `extra`, or 0 while there are none but the metric has series: a
+ * panel of errors shows 0, not "No data", when nothing failed (and still no data when the metric
+ * or its namespace/job labels are wrong, which the Prometheus test catches).
+ */
+const rateOrZero = (by: string, metric: string, extra: string) => {
+  const sum = by ? `sum by (${by})` : 'sum';
+  return `(${sum} (${rate(metric, extra)}) or 0 * ${sum} (${rate(metric)}))`;
+};
+/** Share of `metric`'s rate that matches `extra` (0 when none does). */
+const share = (by: string, metric: string, extra: string) =>
+  `${rateOrZero(by, metric, extra)} / ${by ? `sum by (${by})` : 'sum'} (${rate(metric)})`;
 
 function templating() {
   const query = (name: string, label: string, q: string, multi: boolean) => ({
@@ -227,7 +239,7 @@ const specs: DashboardSpec[] = [
             unit: 'percentunit',
             targets: [
               {
-                expr: `sum by (route) (${rate('http_requests_total', 'status_code=~"5.."')}) / sum by (route) (${rate('http_requests_total')})`,
+                expr: share('route', 'http_requests_total', 'status_code=~"5.."'),
                 legend: '{{route}}',
               },
             ],
@@ -350,7 +362,7 @@ const specs: DashboardSpec[] = [
             unit: 'percentunit',
             targets: [
               {
-                expr: `sum(${rate('task_duration_seconds_count', 'result="failed"')}) / sum(${rate('task_duration_seconds_count')})`,
+                expr: share('', 'task_duration_seconds_count', 'result="failed"'),
                 legend: 'failed',
               },
             ],
@@ -397,7 +409,7 @@ const specs: DashboardSpec[] = [
             title: 'Failures',
             unit: 'ops',
             targets: [
-              { expr: `sum(${rate('ingest_messages_total', 'stage="failed"')})`, legend: 'failed' },
+              { expr: rateOrZero('', 'ingest_messages_total', 'stage="failed"'), legend: 'failed' },
             ],
           },
           {
@@ -405,7 +417,7 @@ const specs: DashboardSpec[] = [
             unit: 'ops',
             targets: [
               {
-                expr: `sum(${rate('ingest_messages_total', 'stage="duplicate"')})`,
+                expr: rateOrZero('', 'ingest_messages_total', 'stage="duplicate"'),
                 legend: 'duplicate',
               },
             ],
@@ -466,7 +478,7 @@ const specs: DashboardSpec[] = [
             unit: 'percentunit',
             targets: [
               {
-                expr: `sum(${rate('k8s_requests_total', 'code!~"2.."')}) / sum(${rate('k8s_requests_total')})`,
+                expr: share('', 'k8s_requests_total', 'code!~"2.."'),
                 legend: 'non-2xx',
               },
             ],

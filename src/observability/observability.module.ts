@@ -1,11 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { HttpMetrics } from './http-metrics';
 import { ensureDefaultMetrics } from './metric';
+import { MetricsServer } from './metrics-server';
 import { TRACING } from './tracing/spans';
 
+/** HTTP metrics, and the metrics listener on METRICS_PORT (the /metrics route on PORT is in health). */
 @Global()
 @Module({
-  providers: [HttpMetrics],
+  providers: [HttpMetrics, MetricsServer],
   exports: [HttpMetrics],
 })
 export class ObservabilityModule {

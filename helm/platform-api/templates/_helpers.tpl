@@ -115,6 +115,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.tracing.enabled (not .Values.tracing.endpoint) -}}
 {{- fail "tracing.enabled needs tracing.endpoint (the OTLP collector)" -}}
 {{- end -}}
+{{- if eq (int .Values.metrics.port) (int .Values.config.containerPort) -}}
+{{- fail "metrics.port must differ from config.containerPort: /metrics is served on its own port, which the Ingress never routes" -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
