@@ -5,8 +5,14 @@
  * turns V8's compile cache on first, then requires the bundle, so the bundle is cached too.
  * tsc has already emitted the decorator metadata Nest needs; esbuild only joins JavaScript.
  * External: packages that find their own files on disk at run time (UI assets, native addons,
- * worker-thread transports), client-node (loaded on demand), and optional packages Nest probes for.
+ * worker-thread transports), client-node (loaded on demand), optional packages Nest probes for,
+ * and bullmq-otel (only ever loaded with tracing on, which runs the unbundled files anyway).
+ *
+ * Tracing on: main.js loads dist/bootstrap.traced.js, tsc's own entry kept here before the bundle
+ * replaces it, so the app comes from the unbundled files (still in dist/) that the
+ * OpenTelemetry instrumentations can hook as they are required.
  */
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const external = [
@@ -23,6 +29,7 @@ const external = [
   '@fastify/view',
   '@fastify/multipart',
   'class-transformer/storage',
+  'bullmq-otel',
 ];
 
 // ESM packages bundled into CommonJS: `import.meta` becomes this file's equivalent.
@@ -35,8 +42,20 @@ const banner = [
   '};',
 ].join('\n');
 
+/** tsc's dist/bootstrap.js (and its map) as dist/bootstrap.traced.js, before esbuild replaces it. */
+function keepUnbundledEntry(): void {
+  const js = readFileSync('dist/bootstrap.js', 'utf8').replace(
+    /sourceMappingURL=bootstrap\.js\.map/,
+    'sourceMappingURL=bootstrap.traced.js.map',
+  );
+  writeFileSync('dist/bootstrap.traced.js', js);
+  if (existsSync('dist/bootstrap.js.map'))
+    copyFileSync('dist/bootstrap.js.map', 'dist/bootstrap.traced.js.map');
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  keepUnbundledEntry();
   await build({
     entryPoints: ['dist/bootstrap.js'],
     outfile: 'dist/bootstrap.js',

@@ -5,6 +5,7 @@ import { createApp, preflightConfig } from './app.setup';
 import { ShutdownState } from './common/lifecycle/shutdown.state';
 import { trimHeapWhenIdle } from './common/lifecycle/trim-heap';
 import { ConfigError, loadEnv } from './config';
+import { shutdownTracing } from './observability/tracing/spans';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -22,6 +23,7 @@ function drainOnSignal(app: NestFastifyApplication, delayMs: number, timeoutMs: 
     }, timeoutMs).unref();
     await sleep(delayMs);
     await app.close();
+    await shutdownTracing(); // the last spans are sent (bounded) before the process goes
     process.exit(0);
   };
   process.once('SIGTERM', onSignal);

@@ -16,6 +16,8 @@ interface PanelSpec {
   description?: string;
   width?: number;
   stack?: boolean;
+  /** Show the exemplars (trace ids) of the queried histogram and link the panel to Tempo. */
+  traces?: boolean;
 }
 interface DashboardSpec {
   uid: string;
@@ -33,6 +35,28 @@ const rate = (metric: string, extra = '') => `rate(${metric}${sel(extra)}[$__rat
 const quantile = (q: number, metric: string, by: string, extra = '') =>
   `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (${rate(`${metric}_bucket`, extra)}))`;
 
+/** Explore on the chosen Tempo data source: this service's traces in the panel's time range. */
+const TRACES_LINK = {
+  title: 'Traces (Tempo)',
+  url:
+    '/explore?schemaVersion=1&panes=' +
+    encodeURIComponent(
+      JSON.stringify({
+        traces: {
+          datasource: '${tempo}',
+          queries: [
+            {
+              refId: 'A',
+              queryType: 'traceql',
+              query: '{resource.service.name=~".*platform-api.*"}',
+            },
+          ],
+          range: { from: '${__from}', to: '${__to}' },
+        },
+      }),
+    ),
+  targetBlank: true,
+};
 /**
  * Rate of the events matching `extra`, or 0 while there are none but the metric has series: a
  * panel of errors shows 0, not "No data", when nothing failed (and still no data when the metric
@@ -69,6 +93,15 @@ function templating() {
         query: 'prometheus',
         refresh: 1,
       },
+      {
+        // Optional: with tracing on, latency panels link to this Tempo data source (and their
+        // exemplars open a trace when the Prometheus data source has exemplarTraceIdDestinations).
+        name: 'tempo',
+        label: 'Traces',
+        type: 'datasource',
+        query: 'tempo',
+        refresh: 1,
+      },
       query(
         'namespace',
         'Namespace',
@@ -100,7 +133,9 @@ function panel(p: PanelSpec, id: number, x: number, y: number) {
       datasource: DS,
       expr: t.expr,
       legendFormat: t.legend ?? '__auto',
+      ...(p.traces ? { exemplar: true } : {}),
     })),
+    ...(p.traces ? { links: [TRACES_LINK] } : {}),
     fieldConfig: {
       defaults: {
         unit: p.unit ?? 'short',
@@ -212,6 +247,7 @@ const specs: DashboardSpec[] = [
           {
             title: 'Latency p95 by route',
             unit: 's',
+            traces: true,
             targets: [
               {
                 expr: quantile(0.95, 'http_request_duration_seconds', 'route'),
@@ -243,6 +279,7 @@ const specs: DashboardSpec[] = [
           {
             title: 'Latency p50 / p99 (all routes)',
             unit: 's',
+            traces: true,
             targets: [
               { expr: quantile(0.5, 'http_request_duration_seconds', ''), legend: 'p50' },
               { expr: quantile(0.99, 'http_request_duration_seconds', ''), legend: 'p99' },

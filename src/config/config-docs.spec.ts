@@ -6,8 +6,24 @@ import { ENV_SCHEMAS } from './index';
 const root = join(__dirname, '../..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
 
-/** Variables the service reads through the AWS SDK's own conventions, not its schema. */
-const SDK_VARIABLES = new Set(['AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_DYNAMODB']);
+/**
+ * Variables the service reads through the AWS SDK's own conventions, and the standard ones the
+ * OpenTelemetry SDK reads itself (docs/observability.md), not its schema.
+ */
+const SDK_VARIABLES = new Set([
+  'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TIMEOUT',
+  'OTEL_SERVICE_NAME',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_BSP_MAX_QUEUE_SIZE',
+  'OTEL_SDK_DISABLED',
+]);
 
 /** name → default (undefined when the variable has none) of every schema class. */
 function schemaVariables(): Map<string, unknown> {

@@ -14,6 +14,7 @@ import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
 import { apply, ApplyCode, defineCounterScripts, type WithCounterScripts } from './counter.script';
 import { UnansweredIncrements } from './unanswered-increments';
+import { inSpan } from '../observability/tracing/spans';
 
 export interface CounterValue {
   name: string;
@@ -98,23 +99,32 @@ export class CounterService implements OnApplicationShutdown {
     const outcome = !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + randomUUID() : undefined;
     let reply: Awaited<ReturnType<typeof apply>>;
     try {
-      reply = await withCommandDeadline(
-        apply(this.redis, {
-          op,
-          by,
-          valueKey,
-          limit: MAX_VALUE,
-          idempotency: key
-            ? {
-                recordKey: this.cfg.idempotencyKeyPrefix + key,
-                fingerprint,
-                ttlMs: this.cfg.idempotencyTtlMs,
-              }
-            : outcome
-              ? { recordKey: outcome, fingerprint, ttlMs: this.cfg.outcomeTtlMs }
-              : undefined,
-        }),
-        this.redisCfg.commandTimeoutMs,
+      // One Lua script checks the Idempotency-Key (or records the outcome) and applies the change.
+      reply = await inSpan(
+        'counter.idempotency_check_and_apply',
+        { 'counter.op': op, 'counter.idempotency': key ? 'key' : outcome ? 'outcome' : 'none' },
+        async (span) => {
+          const r = await withCommandDeadline(
+            apply(this.redis, {
+              op,
+              by,
+              valueKey,
+              limit: MAX_VALUE,
+              idempotency: key
+                ? {
+                    recordKey: this.cfg.idempotencyKeyPrefix + key,
+                    fingerprint,
+                    ttlMs: this.cfg.idempotencyTtlMs,
+                  }
+                : outcome
+                  ? { recordKey: outcome, fingerprint, ttlMs: this.cfg.outcomeTtlMs }
+                  : undefined,
+            }),
+            this.redisCfg.commandTimeoutMs,
+          );
+          span?.setAttribute('counter.replayed', r.code === ApplyCode.Replayed);
+          return r;
+        },
       );
     } catch (err) {
       if (outcome && mayHaveReachedRedis(err))

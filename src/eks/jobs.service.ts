@@ -8,6 +8,7 @@ import { JOB_ID_KEY, jobViolations, MANAGED_BY, MANAGED_BY_KEY } from './job.pol
 import { toJobView, type JobView } from './job.view';
 import { policyException } from './kube-errors';
 import { MANAGED_SELECTOR, NamespacesService } from './namespaces.service';
+import { inSpan } from '../observability/tracing/spans';
 
 /** The structured request as a manifest, so both routes go through the same policy. */
 function manifestOf(dto: CreateJobDto): Record<string, unknown> {
@@ -66,7 +67,11 @@ export class JobsService {
       return this.namespaces.create(namespace);
     });
     const ctx = { namespace, namespaceManaged: ns.managed, cfg: this.cfg };
-    const violations = jobViolations(manifest, ctx);
+    const violations = await inSpan('eks.policy_check', {}, (span) => {
+      const found = jobViolations(manifest, ctx);
+      span?.setAttribute('eks.policy.violations', found.length);
+      return Promise.resolve(found);
+    });
     if (violations.length > 0) throw policyException(violations);
     const { name, generateName, input } = inputFromManifest(manifest);
     const prefix = generateName?.replace(/-+$/, '') || this.cfg.job.namePrefix;

@@ -3,6 +3,7 @@ import {
   BadRequestException,
   Controller,
   Get,
+  Headers,
   Inject,
   NotFoundException,
   Query,
@@ -33,9 +34,10 @@ export class MetricsController extends PrometheusController {
   override async index(
     @Res({ passthrough: true }) response: FastifyReply,
     @Query('name') name?: string | string[],
+    @Headers('accept') accept?: string,
   ) {
     if (this.app.metricsPort !== 0) throw new NotFoundException('Cannot GET /metrics');
-    const answer = await exposition(name);
+    const answer = await exposition(name, accept);
     if (!answer.ok) throw new BadRequestException(answer.message);
     void response.header('content-type', answer.contentType);
     return answer.body;

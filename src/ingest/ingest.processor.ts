@@ -8,6 +8,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SQS } from '../infra/aws';
 import { ingestConfig, type IngestConfig } from '../config';
 import { isRetryable } from '../infra/aws';
+import { extractContext, inSpan, otel, TRACING } from '../observability/tracing/spans';
 import { parseMessages, type Envelope } from './envelope';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestQueues } from './ingest.queues';
@@ -70,7 +71,7 @@ export class IngestProcessor {
     const valid = parsed.filter((p): p is Received => p.envelopes !== undefined);
     const poison = parsed.filter((p) => p.envelopes === undefined).map((p) => p.m);
     const result = valid.length
-      ? await this.storeWithRetry(valid)
+      ? await this.traced(valid, () => this.storeWithRetry(valid))
       : { stored: [], duplicate: [], failed: [], gaveUp: [] };
     if (!result) return []; // shutting down: SQS redelivers them
     const done = new Set([...result.stored, ...result.duplicate]);
@@ -91,6 +92,45 @@ export class IngestProcessor {
       Promise.all([this.delete(toDelete), this.release(toRelease)]).finally(endTimer),
     );
     return toDelete;
+  }
+
+  /**
+   * Tracing on: the store of a received batch is one span, `ingest.store`. Its parent is the
+   * context the first SQS message carries (the `send` span of the POST that queued it), so a
+   * message's journey from POST to DynamoDB is one trace; it links every message's context,
+   * that one included, so each other trace in the batch leads to the same store.
+   */
+  private traced<T>(valid: Received[], store: () => Promise<T>): Promise<T> {
+    if (!TRACING) return store();
+    const contexts = valid.map(({ m }) => {
+      const carrier: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.MessageAttributes ?? {}))
+        if (v.StringValue !== undefined) carrier[k] = v.StringValue;
+      return otel().trace.getSpanContext(extractContext(carrier));
+    });
+    const first = valid.findIndex((_, i) => contexts[i] !== undefined);
+    const links = contexts.flatMap((ctx, i) =>
+      ctx
+        ? [{ context: ctx, attributes: { 'messaging.message.id': valid[i].m.MessageId ?? '' } }]
+        : [],
+    );
+    return inSpan(
+      'ingest.store',
+      {
+        'messaging.system': 'aws_sqs',
+        'messaging.batch.message_count': valid.length,
+        'ingest.messages': valid.reduce((n, v) => n + v.envelopes.length, 0),
+      },
+      () => store(),
+      {
+        kind: 4 /* CONSUMER */,
+        links,
+        parent:
+          first >= 0
+            ? otel().trace.setSpanContext(otel().ROOT_CONTEXT, contexts[first]!)
+            : undefined,
+      },
+    );
   }
 
   /**

@@ -4,6 +4,7 @@ import { Inject, Injectable, NotFoundException, ServiceUnavailableException } fr
 import { DependencyUnavailableException } from '../common/errors/error-body';
 import { invalidField } from '../common/errors/validation';
 import { ingestConfig, type IngestConfig } from '../config';
+import { inSpan } from '../observability/tracing/spans';
 import { SQS } from '../infra/aws';
 import { orUnavailable } from './aws-errors';
 import { serializeEnvelope, type Envelope } from './envelope';
@@ -71,7 +72,15 @@ export class IngestService {
     });
     // A pack also fits in one SendMessageBatch on its own.
     const packBytes = Math.min(this.cfg.maxMessageBytes, this.cfg.sendBatchBytes);
-    const outgoing = packMessages(serialized, this.cfg.packMaxMessages, packBytes);
+    const outgoing = await inSpan(
+      'ingest.pack',
+      { 'ingest.messages': serialized.length },
+      (span) => {
+        const packs = packMessages(serialized, this.cfg.packMaxMessages, packBytes);
+        span?.setAttribute('ingest.packs', packs.length);
+        return Promise.resolve(packs);
+      },
+    );
     const { accepted, notAccepted } = await sendAll(outgoing, this.sendBatch, {
       maxEntries: SQS_MAX_BATCH_ENTRIES,
       maxBatchBytes: this.cfg.sendBatchBytes,

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { counter, histogram } from './metric';
+import { counter, histogram, histogramWithExemplars } from './metric';
+import { nameServerSpan, sampledTraceId, TRACING } from './tracing/spans';
+
+const TRACE_ID = Symbol('traceId');
+type Traced = { [TRACE_ID]?: string };
 
 /** Route label for requests no route matched: one series, whatever the path. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -16,7 +20,9 @@ export class HttpMetrics {
     help: 'HTTP requests by method, route template and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
   });
-  readonly duration = histogram({
+  // With tracing on, each bucket keeps the trace id of its latest sampled request (shown when
+  // the scrape asks for OpenMetrics); off, the histogram is the plain one, at no extra cost.
+  readonly duration = (TRACING ? histogramWithExemplars : histogram)({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route template and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
@@ -24,6 +30,11 @@ export class HttpMetrics {
   });
 
   install(fastify: FastifyInstance): void {
+    if (TRACING) this.installTracing(fastify);
+    else this.installPlain(fastify);
+  }
+
+  private installPlain(fastify: FastifyInstance): void {
     fastify.addHook('onResponse', (request, reply, done) => {
       const labels = {
         method: request.method,
@@ -32,6 +43,30 @@ export class HttpMetrics {
       };
       this.requests.inc(labels);
       this.duration.observe(labels, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+
+  /** Same metrics, plus: the server span named by route template, and exemplars. */
+  private installTracing(fastify: FastifyInstance): void {
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      nameServerSpan(request.method, request.routeOptions.url);
+      (request as Traced)[TRACE_ID] = sampledTraceId(); // onResponse may run outside the span
+      done();
+    });
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const labels = {
+        method: request.method,
+        route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+        status_code: String(reply.statusCode),
+      };
+      this.requests.inc(labels);
+      const traceId = (request as Traced)[TRACE_ID];
+      this.duration.observe({
+        labels,
+        value: reply.elapsedTime / 1000,
+        exemplarLabels: traceId ? { trace_id: traceId } : {},
+      } as never);
       done();
     });
   }

@@ -23,6 +23,18 @@ export const gauge = <L extends string>(cfg: GaugeConfiguration<L>) =>
 export const histogram = <L extends string>(cfg: HistogramConfiguration<L>) =>
   reuse(cfg.name, () => new Histogram<L>(cfg));
 
+/**
+ * A histogram that keeps exemplars. prom-client refuses those on a Prometheus-format registry,
+ * so it is built unregistered and then added to the default one: the plain text ignores
+ * exemplars, an OpenMetrics rendering (metrics.controller.ts) shows them.
+ */
+export const histogramWithExemplars = <L extends string>(cfg: HistogramConfiguration<L>) =>
+  reuse(cfg.name, () => {
+    const h = new Histogram<L>({ ...cfg, enableExemplars: true, registers: [] });
+    register.registerMetric(h);
+    return h;
+  });
+
 export function ensureDefaultMetrics(): void {
   if (!register.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics();
 }

@@ -40,7 +40,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return send(405, 'text/plain', 'method not allowed\n');
       const names = url.searchParams.getAll('name');
-      exposition(names.length ? names : undefined).then(
+      exposition(names.length ? names : undefined, req.headers.accept).then(
         (a) =>
           a.ok ? send(200, a.contentType, a.body) : send(400, 'text/plain', `${a.message}\n`),
         (err: unknown) => send(500, 'text/plain', `${String(err)}\n`),

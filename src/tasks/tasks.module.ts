@@ -10,6 +10,7 @@ import {
 } from '../config';
 import { CounterCoreModule } from '../counter';
 import { BULLMQ_PRODUCER, BullMqConnectionModule, bullPrefix } from '../infra/redis';
+import { bullTelemetry } from '../observability/tracing/spans';
 import { TASK_HANDLERS } from './handlers';
 import type { TaskHandler } from './handlers/task-handler';
 import { QueueUi } from './queue-ui';
@@ -28,6 +29,8 @@ const queue = BullModule.registerQueueAsync({
     name: cfg.queueName,
     connection: producer as never,
     prefix: bullPrefix(redis),
+    // Tracing on: `add` spans, and the W3C context stored in the job (opts.telemetry).
+    telemetry: bullTelemetry() as never,
   }),
 });
 

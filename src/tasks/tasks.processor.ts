@@ -17,6 +17,7 @@ import {
 } from '../config';
 import type { Redis } from 'ioredis';
 import { REDIS, bullPrefix, bullWorkerConnection } from '../infra/redis';
+import { annotateActiveSpan, bullTelemetry, failActiveSpan } from '../observability/tracing/spans';
 import { TaskRegistry } from './task-registry';
 import { TasksMetrics } from './tasks.metrics';
 
@@ -52,6 +53,8 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
       lockDuration: this.cfg.lockDurationMs,
       stalledInterval: this.cfg.stalledIntervalMs,
       maxStalledCount: 1,
+      // Tracing on: one `process <queue>` span per attempt, a child of the job's `add` span.
+      telemetry: bullTelemetry() as never,
     });
     this.worker.on('error', (err) => this.logger.warn(`worker: ${err.message}`));
     this.worker.on('failed', (job, err) => {
@@ -96,6 +99,12 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private async run(job: Job): Promise<unknown> {
     const handler = this.registry.find(job.name);
     if (!handler) throw new UnrecoverableError(`no handler for task type ${job.name}`);
+    annotateActiveSpan({
+      'task.id': job.id as string,
+      'task.type': job.name,
+      'task.attempt': job.attemptsStarted,
+      'task.max_attempts': job.opts.attempts ?? 1,
+    });
     const end = this.metrics.duration.startTimer({ type: job.name });
     try {
       const result = await handler.run(job.data, {
@@ -107,6 +116,7 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return result ?? null;
     } catch (e) {
       end({ result: 'failed' });
+      failActiveSpan(e);
       throw e;
     }
   }

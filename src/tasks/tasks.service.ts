@@ -21,6 +21,7 @@ import {
   isRedisUnavailable,
   waitReady,
 } from '../infra/redis';
+import { inSpan, propagationMetadata } from '../observability/tracing/spans';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskRegistry } from './task-registry';
 import { ownerOf, toTask, visibleTo } from './task.mapper';
@@ -112,7 +113,11 @@ export class TasksService {
     const item = this.prepare(input, who);
     return this.redisOp(async () => {
       if (item.clientId) {
-        const existing = await this.queue.getJob(item.id);
+        const existing = await inSpan('tasks.idempotency_check', {}, async (span) => {
+          const job = await this.queue.getJob(item.id);
+          span?.setAttribute('tasks.existing', job !== undefined);
+          return job;
+        });
         if (existing && !visibleTo(existing, who)) throw taken(item.id);
         if (existing)
           return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
@@ -160,7 +165,14 @@ export class TasksService {
         .map((it) => it.id);
       if (clash.length) throw conflict(clash, 'nothing was queued');
       const fresh = items.filter((_, i) => !existing[i]);
-      const added = fresh.length ? await this.addAtomically(fresh) : [];
+      const added = fresh.length
+        ? await inSpan(
+            `add ${this.queue.name} (batch)`,
+            { 'messaging.system': 'bullmq', 'messaging.batch.message_count': fresh.length },
+            () => this.addAtomically(fresh),
+            { kind: 3 /* PRODUCER */ },
+          )
+        : [];
       // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
       const stored = await Promise.all(
         fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
@@ -320,8 +332,12 @@ export class TasksService {
   }
 
   private jobOptions(id: string, fp: Fingerprint, owner?: string): JobsOptions {
+    // Tracing on, a batch's jobs carry the batch span's context the way Queue.add stores it
+    // (Queue.add sets its own for single submits); each worker attempt is then its child.
+    const metadata = propagationMetadata();
     return {
       ...(owner ? { owner } : {}), // kept by BullMQ as an unknown option (see OwnedJobOptions)
+      ...(metadata ? { telemetry: { metadata } } : {}),
       jobId: id,
       priority: fp.priority, // always set, so every task is ordered by priority (0 would jump the line)
       delay: fp.delayMs || undefined,

@@ -139,6 +139,9 @@ spec:
             - name: API_KEYS_FILE
               value: /etc/platform-api/keys/{{ include "platform-api.apiKeysSecretKey" $ }}
             {{- end }}
+            {{- if $.Values.tracing.enabled }}
+            {{- include "platform-api.tracingEnv" . | nindent 12 }}
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ include "platform-api.fullname" $ }}

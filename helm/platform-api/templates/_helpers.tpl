@@ -126,6 +126,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.keda.enabled (not .Values.keda.queueUrl) -}}
 {{- fail "keda.enabled needs keda.queueUrl" -}}
 {{- end -}}
+{{- if and .Values.tracing.enabled (not .Values.tracing.endpoint) -}}
+{{- fail "tracing.enabled needs tracing.endpoint (the OTLP collector)" -}}
+{{- end -}}
 {{- if eq (int .Values.metrics.port) (int .Values.config.containerPort) -}}
 {{- fail "metrics.port must differ from config.containerPort: /metrics is served on its own port, which the Ingress never routes" -}}
 {{- end -}}
@@ -137,6 +140,49 @@ app.kubernetes.io/component: {{ .component }}
 {{- fail "auth.externalSecret.enabled needs auth.externalSecret.remoteKey and auth.externalSecret.secretStoreRef.name" -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+OpenTelemetry variables of one Deployment (tracing.enabled only): the endpoint and sampler, the
+headers from a Secret, and the pod's identity as resource attributes through the downward API.
+Called with (dict "ctx" $ "component" "api"|"worker").
+*/}}
+{{- define "platform-api.tracingEnv" -}}
+{{- $ := .ctx -}}
+{{- $t := $.Values.tracing -}}
+- name: K8S_POD_NAME
+  valueFrom: { fieldRef: { fieldPath: metadata.name } }
+- name: K8S_NAMESPACE_NAME
+  valueFrom: { fieldRef: { fieldPath: metadata.namespace } }
+- name: K8S_NODE_NAME
+  valueFrom: { fieldRef: { fieldPath: spec.nodeName } }
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $t.endpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $t.protocol | quote }}
+- name: OTEL_EXPORTER_OTLP_TIMEOUT
+  value: {{ $t.timeoutMs | int64 | quote }}
+- name: OTEL_BSP_MAX_QUEUE_SIZE
+  value: {{ $t.maxQueueSize | int64 | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $t.sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $t.samplerArg | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ $t.serviceName | default (include "platform-api.fullname" $) | quote }}
+{{- with $t.headersSecret.name }}
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $t.headersSecret.key }}
+{{- end }}
+{{- $attrs := list "k8s.pod.name=$(K8S_POD_NAME)" "k8s.namespace.name=$(K8S_NAMESPACE_NAME)" "k8s.node.name=$(K8S_NODE_NAME)" (printf "k8s.deployment.name=%s" (include "platform-api.componentName" .)) }}
+{{- range $k, $v := $t.resourceAttributes }}
+{{- $attrs = append $attrs (printf "%s=%s" $k $v) }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $attrs | quote }}
 {{- end -}}
 
 {{/*

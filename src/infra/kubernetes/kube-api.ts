@@ -7,6 +7,7 @@ import type {
 } from '@kubernetes/client-node';
 import { kubernetesConfig, type KubernetesConfig } from '../../config';
 import { counter, histogram } from '../../observability/metric';
+import { inSpan } from '../../observability/tracing/spans';
 import {
   EKS_TOKEN_SOURCE,
   KUBE_CONFIG,
@@ -78,7 +79,21 @@ export class KubeApi {
     return this.kc !== null;
   }
 
-  async call<T>(verb: string, resource: string, fn: (c: KubeClients) => Promise<T>): Promise<T> {
+  /** Tracing on: one `kube <verb> <resource>` span per call, retries and their HTTP requests inside. */
+  call<T>(verb: string, resource: string, fn: (c: KubeClients) => Promise<T>): Promise<T> {
+    return inSpan(
+      `kube ${verb} ${resource}`,
+      { 'k8s.verb': verb, 'k8s.resource': resource },
+      () => this.callUntraced(verb, resource, fn),
+      { kind: 2 /* CLIENT */ },
+    );
+  }
+
+  private async callUntraced<T>(
+    verb: string,
+    resource: string,
+    fn: (c: KubeClients) => Promise<T>,
+  ): Promise<T> {
     const clients = await this.getClients();
     try {
       return await this.attempt(verb, resource, () => fn(clients));
