@@ -9,7 +9,7 @@ import {
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException } from '../common/errors/error-body';
 import { counterConfig, type CounterConfig } from '../config';
-import { isRedisUnavailable, REDIS } from '../infra/redis';
+import { isRedisUnavailable, REDIS, ReplicaWait } from '../infra/redis';
 import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
 import { apply, ApplyCode, defineCounterScripts, type WithCounterScripts } from './counter.script';
@@ -36,6 +36,8 @@ interface Outcome {
 export class CounterService implements OnApplicationShutdown {
   private readonly redis: WithCounterScripts;
   private readonly unanswered: UnansweredIncrements;
+  /** REDIS_WAIT_REPLICAS ≥ 1: writes are answered only once replicas confirm them. */
+  private readonly replicaWait?: ReplicaWait;
   private readonly ops = counter({
     name: 'counter_operations_total',
     help: 'Counter operations by operation (get, increment, reset) and result',
@@ -48,6 +50,13 @@ export class CounterService implements OnApplicationShutdown {
   ) {
     this.redis = defineCounterScripts(redis);
     this.unanswered = new UnansweredIncrements(this.redis, cfg.outcomeTtlMs);
+    if (cfg.waitReplicas > 0)
+      this.replicaWait = new ReplicaWait(redis, cfg.waitReplicas, cfg.waitTimeoutMs);
+  }
+
+  /** Increments answered 503 that are still to be undone (see UnansweredIncrements). */
+  get unreconciled(): number {
+    return this.unanswered.size;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -59,7 +68,7 @@ export class CounterService implements OnApplicationShutdown {
   get(name: string): Promise<CounterValue> {
     return this.run('get', async () => {
       checkName(name);
-      const raw = await this.redis.get(this.cfg.valueKeyPrefix + name);
+      const raw = await this.redis.get(this.valueKey(name));
       return { value: { name, value: raw === null ? 0 : Number(raw) }, result: 'ok' };
     });
   }
@@ -87,11 +96,14 @@ export class CounterService implements OnApplicationShutdown {
     by: number,
     key?: string,
   ): Promise<Outcome> {
-    const valueKey = this.cfg.valueKeyPrefix + name;
-    // Keys are global to the counter feature: the same key on another counter is a conflict too.
+    const valueKey = this.valueKey(name);
+    // Keys are global to the counter feature: the same key on another counter is a conflict too
+    // (in cluster mode records live in the counter's slot, so keys are per counter there).
     const fingerprint = op === 'inc' ? `inc:${name}:${by}` : `reset:${name}`;
+    const tag = this.cfg.hashTags ? `{${name}}:` : '';
     // A key-free increment records its outcome under a key of its own, so a 503 can be reconciled.
-    const outcome = !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + randomUUID() : undefined;
+    const outcome =
+      !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + tag + randomUUID() : undefined;
     let reply: Awaited<ReturnType<typeof apply>>;
     try {
       reply = await apply(this.redis, {
@@ -101,7 +113,7 @@ export class CounterService implements OnApplicationShutdown {
         limit: MAX_VALUE,
         idempotency: key
           ? {
-              recordKey: this.cfg.idempotencyKeyPrefix + key,
+              recordKey: this.cfg.idempotencyKeyPrefix + tag + key,
               fingerprint,
               ttlMs: this.cfg.idempotencyTtlMs,
             }
@@ -115,9 +127,23 @@ export class CounterService implements OnApplicationShutdown {
       throw err;
     }
     const { code, value } = reply;
+    if (
+      this.replicaWait &&
+      (code === ApplyCode.Applied || code === ApplyCode.Replayed) &&
+      !(await this.replicaWait.confirm(valueKey))
+    ) {
+      // Applied on the primary but not confirmed on enough replicas: it could vanish in a failover,
+      // so it is answered 503 and, like a lost reply, undone (a key-free increment) once Redis answers.
+      if (outcome) this.unanswered.add({ valueKey, recordKey: outcome, by });
+      throw new ReplicasUnconfirmed();
+    }
     if (code === ApplyCode.Conflict) throw new IdempotencyConflict();
     if (code === ApplyCode.OutOfRange) throw new OutOfRange(name, value, by);
     return { value: { name, value }, result: code === ApplyCode.Replayed ? 'replayed' : 'ok' };
+  }
+
+  private valueKey(name: string): string {
+    return this.cfg.valueKeyPrefix + (this.cfg.hashTags ? `{${name}}` : name);
   }
 
   /** Counts the outcome and maps Redis outages to 503. */
@@ -132,6 +158,13 @@ export class CounterService implements OnApplicationShutdown {
       if (result === 'unavailable') throw new DependencyUnavailableException('Redis');
       throw err;
     }
+  }
+}
+
+/** Raised as a Redis outage: answered 503 DEPENDENCY_UNAVAILABLE like any other. */
+class ReplicasUnconfirmed extends Error {
+  constructor() {
+    super('WAIT did not confirm the write on REDIS_WAIT_REPLICAS replicas in time');
   }
 }
 
@@ -158,6 +191,6 @@ function resultOf(err: unknown): Result {
   if (err instanceof IdempotencyConflict) return 'conflict';
   if (err instanceof OutOfRange) return 'out_of_range';
   if (err instanceof HttpException && err.getStatus() === 400) return 'invalid';
-  if (isRedisUnavailable(err)) return 'unavailable';
+  if (err instanceof ReplicasUnconfirmed || isRedisUnavailable(err)) return 'unavailable';
   return 'error';
 }

@@ -59,7 +59,7 @@ export class TasksModule {
           useFactory: (cfg: TasksConfig, redis: RedisConfig, producer: unknown) => ({
             name: cfg.queueName,
             connection: producer as never,
-            prefix: bullPrefix(redis),
+            prefix: bullPrefix(redis, cfg.queueName),
           }),
         }),
       ],

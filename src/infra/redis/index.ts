@@ -4,3 +4,4 @@ export * from './redis.factory';
 export * from './redis.module';
 export * from './bullmq.connection';
 export * from './bullmq.module';
+export * from './replica-wait';

@@ -1,0 +1,32 @@
+import { Cluster, Redis } from 'ioredis';
+
+/**
+ * The suites whose main cases run against both Redis modes: a standalone redis-server and a real
+ * 6-node Redis Cluster (3 primaries + 3 replicas), both started once by the global setup.
+ */
+export const REDIS_MODES = ['standalone', 'cluster'] as const;
+export type RedisMode = (typeof REDIS_MODES)[number];
+
+/** What the app needs for a mode (passed to bootApp as overrides). */
+export function redisEnv(mode: RedisMode): Record<string, string> {
+  if (mode === 'standalone') return {};
+  return {
+    REDIS_MODE: 'cluster',
+    // One seed, like ElastiCache's configuration endpoint: the client learns the other nodes.
+    REDIS_URL: process.env.TEST_REDIS_CLUSTER_URL!,
+  };
+}
+
+/** A plain client for the test's own reads and writes (typed as Redis, as the app does). */
+export function redisClient(mode: RedisMode): Redis {
+  if (mode === 'standalone') return new Redis(process.env.REDIS_URL!);
+  const seeds = process.env.TEST_REDIS_CLUSTER_NODES!.split(',').map((s) => {
+    const [host, port] = s.split(':');
+    return { host, port: Number(port) };
+  });
+  return new Cluster(seeds) as unknown as Redis;
+}
+
+/** A counter's name as it appears in its keys: in a hash tag in cluster mode. */
+export const counterTag = (mode: RedisMode, name: string) =>
+  mode === 'cluster' ? `{${name}}` : name;
