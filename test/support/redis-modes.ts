@@ -30,3 +30,11 @@ export function redisClient(mode: RedisMode): Redis {
 /** A counter's name as it appears in its keys: in a hash tag in cluster mode. */
 export const counterTag = (mode: RedisMode, name: string) =>
   mode === 'cluster' ? `{${name}}` : name;
+
+/** Every key matching `pattern` (KEYS on each primary in a cluster: one node holds only its slots). */
+export async function allKeys(client: Redis, pattern: string): Promise<string[]> {
+  if (!client.isCluster) return client.keys(pattern);
+  if (client.status !== 'ready') await new Promise((r) => client.once('ready', r));
+  const nodes = (client as unknown as Cluster).nodes('master');
+  return (await Promise.all(nodes.map((n) => n.keys(pattern)))).flat();
+}
