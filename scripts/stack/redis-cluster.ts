@@ -21,10 +21,12 @@ export interface RedisClusterProcess {
   url: string;
   /** Runs redis-cli against one node and returns its stdout. */
   cli(port: number, ...args: string[]): string;
-  /** Resolves when every live node reports cluster_state:ok and agrees on the primaries. */
+  /** Resolves when every live node reports cluster_state:ok, agrees on the primaries, and every replica is in sync. */
   waitOk(timeoutMs?: number): Promise<void>;
   /** Port of the primary serving a hash slot now. */
   primaryOf(slot: number): number;
+  /** Slot ranges and the port of the primary serving each (CLUSTER SLOTS). */
+  slotRanges(): Array<{ from: number; to: number; port: number }>;
   stop(): Promise<void>;
 }
 
@@ -94,7 +96,11 @@ export async function startRedisCluster(
     if (r.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr || r.stdout}`);
     return r.stdout;
   };
-  const alive = () => ports.filter((p) => children.get(p)?.exitCode === null);
+  const alive = () =>
+    ports.filter((p) => {
+      const c = children.get(p);
+      return c !== undefined && c.exitCode === null && c.signalCode === null;
+    });
   const waitOk = async (timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -103,7 +109,12 @@ export async function startRedisCluster(
         const ok = live.every((p) => /cluster_state:ok/.test(cli(p, 'cluster', 'info')));
         // Every live node sees the same set of live primaries covering all slots.
         const views = live.map((p) => primaryPorts(cli(p, 'cluster', 'nodes')).join(','));
-        if (ok && new Set(views).size === 1) return;
+        // Replicas in sync: a replica still loading its first copy must not be the one promoted.
+        const synced = live.every((p) => {
+          const info = cli(p, 'info', 'replication');
+          return !/role:slave/.test(info) || /master_link_status:up/.test(info);
+        });
+        if (ok && synced && new Set(views).size === 1) return;
       } catch {
         // a node still starting
       }
@@ -144,6 +155,21 @@ export async function startRedisCluster(
     await stop();
     throw e;
   }
+  const slotRanges = () => {
+    for (const p of alive()) {
+      try {
+        const slots = JSON.parse(cli(p, '--json', 'cluster', 'slots')) as [
+          number,
+          number,
+          [string, number],
+        ][];
+        return slots.map(([from, to, [, port]]) => ({ from, to, port: Number(port) }));
+      } catch {
+        // ask the next one
+      }
+    }
+    throw new Error('no cluster node answers CLUSTER SLOTS');
+  };
   const nodes: ClusterNode[] = ports.map((port) => ({
     port,
     kill: async (signal = 'SIGKILL') => {
@@ -154,7 +180,10 @@ export async function startRedisCluster(
       c.kill(signal);
       await exited;
     },
-    start: () => startNode(port),
+    // A node still running is left alone (a second server on its port would fail and hide it).
+    start: async () => {
+      if (!alive().includes(port)) await startNode(port);
+    },
   }));
   return {
     nodes,
@@ -163,21 +192,11 @@ export async function startRedisCluster(
     cli,
     waitOk,
     primaryOf: (slot: number) => {
-      for (const p of alive()) {
-        try {
-          const slots = cli(p, '--json', 'cluster', 'slots');
-          for (const [from, to, [, port]] of JSON.parse(slots) as [
-            number,
-            number,
-            [string, number],
-          ][])
-            if (slot >= from && slot <= to) return Number(port);
-        } catch {
-          // ask the next one
-        }
-      }
-      throw new Error(`no primary serves slot ${slot}`);
+      const r = slotRanges().find((x) => slot >= x.from && slot <= x.to);
+      if (!r) throw new Error(`no primary serves slot ${slot}`);
+      return r.port;
     },
+    slotRanges,
     stop,
   };
 }

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { DependencyUnavailableException, type FieldError } from '../common/errors/error-body';
 import { validationFailed } from '../common/errors/validation';
 import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../config';
-import { BULLMQ_PRODUCER, isRedisUnavailable, waitReady } from '../infra/redis';
+import { BULLMQ_PRODUCER, isRedisUnavailable, waitReady, ReplicaWait } from '../infra/redis';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskRegistry } from './task-registry';
 import { toTask } from './task.mapper';
@@ -76,6 +76,8 @@ function fieldsUnder(e: BadRequestException, prefix: string): FieldError[] {
 @Injectable()
 export class TasksService {
   private readonly pages: TaskPages;
+  /** REDIS_WAIT_REPLICAS ≥ 1: a task is answered 202 only once replicas have it (see confirmStored). */
+  private readonly replicaWait?: ReplicaWait;
 
   constructor(
     @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
@@ -86,6 +88,8 @@ export class TasksService {
     private readonly metrics: TasksMetrics,
   ) {
     this.pages = new TaskPages(queue, producer);
+    if (redisCfg.waitReplicas > 0)
+      this.replicaWait = new ReplicaWait(producer, redisCfg.waitReplicas, redisCfg.waitTimeoutMs);
     // Connection errors reach callers as 503s and /health/ready; without a listener BullMQ prints each one.
     queue.on('error', () => undefined);
     metrics.watch(() => this.redisOp(() => queue.getJobCounts()));
@@ -109,6 +113,7 @@ export class TasksService {
         item.fp.payload,
         this.jobOptions(item.id, item.fp),
       );
+      await this.confirmStored();
       if (item.clientId) {
         // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
         const stored = await this.queue.getJob(item.id);
@@ -140,6 +145,7 @@ export class TasksService {
       if (clash.length) throw conflict(clash, 'nothing was queued');
       const fresh = items.filter((_, i) => !existing[i]);
       const added = fresh.length ? await this.addAtomically(fresh) : [];
+      if (fresh.length) await this.confirmStored();
       // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
       const stored = await Promise.all(
         fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
@@ -328,6 +334,15 @@ export class TasksService {
   }
 
   /** Runs Redis work only on a ready connection, bounded in time; outages become 503. */
+  /**
+   * With REDIS_WAIT_REPLICAS ≥ 1, WAIT on the queue's node: a task a failover could lose is
+   * answered 503 instead of 202 (it may still run; a retry with the same client id is not added twice).
+   */
+  private async confirmStored(): Promise<void> {
+    if (this.replicaWait && !(await this.replicaWait.confirm(this.queue.keys.id)))
+      throw unavailable();
+  }
+
   private async redisOp<T>(fn: () => Promise<T>): Promise<T> {
     const budget = this.redisCfg.commandTimeoutMs;
     // A connect in flight (startup, or a reconnect about to succeed) gets a short grace, no more.

@@ -38,6 +38,11 @@ type ConnectionCfg = Pick<RedisConfig, 'mode' | 'url' | 'seeds' | 'commandTimeou
 export function createRedisClient(cfg: ConnectionCfg, extra: RedisOptions = {}): Redis {
   if (cfg.mode !== 'cluster') return createRedis(cfg.url, cfg.commandTimeoutMs, extra);
   return createCluster(cfg, {
+    // No auto-pipelining in a cluster: ioredis follows a MOVED/ASK for a pipeline only when every
+    // command in it failed with the same redirection, and an auto-pipeline mixes slots of one node,
+    // so during a slot migration or a failover callers got the raw MOVED (a 500). Each command on
+    // its own is redirected by itself. (Measured cost: docs/scaling.md.)
+    enableAutoPipelining: false,
     enableOfflineQueue: false,
     // A command whose node connection closed under it may have run (and replicated) before the
     // node died: re-sending it to the new primary could apply an increment twice. It fails (503,
