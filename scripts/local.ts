@@ -7,15 +7,24 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { newDevKey, startStack } from './stack/index.ts';
+import { startRedisCluster, type RedisClusterProcess } from './stack/redis-cluster.ts';
 
 async function main(): Promise<void> {
   const stack = await startStack();
+  // `npm run local -- --redis-cluster`: also a real 6-node Redis Cluster, and the app in cluster mode.
+  const cluster: RedisClusterProcess | undefined = process.argv.includes('--redis-cluster')
+    ? await startRedisCluster().catch(async (e: unknown) => {
+        await stack.stop();
+        throw e;
+      })
+    : undefined;
   const apiKey = process.env.API_KEYS ? undefined : newDevKey();
   const port = process.env.PORT ?? '3000';
   const kubeconfig = process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config');
   const env = {
     ...process.env,
     ...stack.env,
+    ...(cluster ? { REDIS_MODE: 'cluster', REDIS_URL: cluster.url } : {}),
     NODE_ENV: 'development',
     PORT: port,
     HOST: process.env.HOST ?? '127.0.0.1',
@@ -33,7 +42,7 @@ async function main(): Promise<void> {
       `  Swagger:   ${base}/docs`,
       `  Ready:     ${base}/health/ready`,
       `  Metrics:   ${base}/metrics`,
-      `  Redis:     ${stack.redis.url}   SQS: ${stack.sqs.url}   DynamoDB: ${stack.dynamo.url}`,
+      `  Redis:     ${cluster ? `cluster ${cluster.seeds}` : stack.redis.url}   SQS: ${stack.sqs.url}   DynamoDB: ${stack.dynamo.url}`,
       `  Kubernetes: ${env.K8S_AUTH}${env.K8S_AUTH === 'disabled' ? ' (eks routes answer 503; set KUBECONFIG to use a cluster)' : ''}`,
       `  try: curl -H 'X-API-Key: ${apiKey ?? '<your key>'}' ${base}/v1/counters/demo`,
       '',
@@ -47,7 +56,7 @@ async function main(): Promise<void> {
       app.kill('SIGTERM');
       await new Promise((r) => app.once('exit', r));
     }
-    await stack.stop();
+    await Promise.all([stack.stop(), cluster?.stop()]);
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
