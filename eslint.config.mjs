@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'helm/**', '*.js', '*.mjs'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'helm/**', '*.js', '*.mjs', '*.cjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

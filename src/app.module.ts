@@ -3,10 +3,10 @@ import { ConfigModule } from '@nestjs/config';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { CompatModule } from './compat/compat.module';
-import { allConfigs, loadEnv, type AppRole } from './config';
-import { CounterModule } from './counter/counter.module';
+import { allConfigs, appConfig, tasksConfig } from './config';
+import { CounterModule } from './counter';
 import { EksModule } from './eks';
-import { HealthModule } from './health/health.module';
+import { HealthModule } from './health';
 import { IngestModule } from './ingest';
 import { AwsModule } from './infra/aws';
 import { KubernetesModule } from './infra/kubernetes';
@@ -16,23 +16,26 @@ import { RootController } from './root.controller';
 import { TasksModule } from './tasks';
 
 /**
- * Feature modules. Each has `static forRole(role)`: its controllers only where the API is
- * served (`api`, `all`), its workers/consumers only in `worker` and `all`, its exported service
- * everywhere (another feature's worker may need it).
+ * Feature modules, each `XModule.forRole(role)` built by roleModule: its core (services) in every
+ * role, controllers only where the API is served (`api`, `all`), workers only in `worker` and
+ * `all`. Composition reads the typed configuration once, here.
  */
-const features = (role: AppRole): DynamicModule[] => [
-  CounterModule.forRole(role),
-  EksModule.forRole(role),
-  TasksModule.forRole(role),
-  IngestModule.forRole(role),
-  CompatModule.forRole(role),
-];
+function features(): DynamicModule[] {
+  const { role } = appConfig();
+  return [
+    CounterModule.forRole(role),
+    EksModule.forRole(role),
+    TasksModule.forRole(role, { queueUi: tasksConfig().queueUiEnabled }),
+    IngestModule.forRole(role),
+    CompatModule.forRole(role),
+  ];
+}
 
 /** Composes the app; APP_ROLE decides what starts. */
 @Module({})
 export class AppModule {
   static register(logger: Params): DynamicModule {
-    const { APP_ROLE: role } = loadEnv();
+    const { servesApi } = appConfig();
     return {
       module: AppModule,
       imports: [
@@ -44,9 +47,9 @@ export class AppModule {
         KubernetesModule,
         ObservabilityModule,
         HealthModule,
-        ...features(role),
+        ...features(),
       ],
-      controllers: role !== 'worker' ? [RootController] : [],
+      controllers: servesApi ? [RootController] : [],
     };
   }
 }

@@ -5,6 +5,7 @@ import { createApp, preflightConfig } from './app.setup';
 import { ShutdownState } from './common/lifecycle/shutdown.state';
 import { trimHeapWhenIdle } from './common/lifecycle/trim-heap';
 import { ConfigError, loadEnv } from './config';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * SIGTERM/SIGINT: fail readiness at once, keep serving for SHUTDOWN_DELAY_MS while Kubernetes
@@ -19,7 +20,7 @@ function drainOnSignal(app: NestFastifyApplication, delayMs: number, timeoutMs: 
       logger.error(`shutdown took longer than ${timeoutMs} ms; exiting`);
       process.exit(1);
     }, timeoutMs).unref();
-    await new Promise((r) => setTimeout(r, delayMs));
+    await sleep(delayMs);
     await app.close();
     process.exit(0);
   };

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 
 import { PUBLIC_EXTENSION } from './common/auth/public.decorator';
+import { ERROR_CODES } from './common/errors/error-codes';
 
 export const API_KEY_SCHEME = 'apiKey';
 
@@ -44,10 +45,17 @@ export function buildOpenApi(app: INestApplication, version: string): OpenAPIObj
 
 const ERROR_BODY: SchemaObject = {
   type: 'object',
-  required: ['statusCode', 'error', 'message', 'requestId'],
+  required: ['statusCode', 'error', 'code', 'message', 'requestId'],
   properties: {
     statusCode: { type: 'integer', example: 400 },
     error: { type: 'string', example: 'Bad Request' },
+    code: {
+      type: 'string',
+      enum: Object.keys(ERROR_CODES),
+      example: 'VALIDATION_FAILED',
+      description:
+        'Stable machine-readable code: switch on it, not on the message (docs/errors.md)',
+    },
     message: { type: 'string', example: 'Validation failed: by (by must be an integer number)' },
     requestId: { type: 'string', example: '1f0c9f7e-8d3a-4b8e-9d1e-2f5a7c3b9e10' },
     errors: {

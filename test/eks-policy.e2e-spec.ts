@@ -4,7 +4,7 @@ import { startEksFakes, type EksFakes } from './support/fake-kube/eks-env';
 
 const IMAGE = 'registry.example.com/tools/report:1.2';
 const P = 'spec.template.spec';
-const C = `${P}.containers[0]`;
+const C = `${P}.containers.0`;
 type Obj = Record<string, unknown>;
 
 /** A seed-style manifest whose pod spec and first container take the given extras. */
@@ -28,7 +28,7 @@ const HOSTILE: [string, Obj, string[]][] = [
   [
     'hostPath volume',
     manifest({ volumes: [{ name: 'root', hostPath: { path: '/' } }] }),
-    [`${P}.volumes[0].hostPath`],
+    [`${P}.volumes.0.hostPath`],
   ],
   ['hostNetwork', manifest({ hostNetwork: true }), [`${P}.hostNetwork`]],
   ['hostPID', manifest({ hostPID: true }), [`${P}.hostPID`]],
@@ -36,7 +36,7 @@ const HOSTILE: [string, Obj, string[]][] = [
   [
     'hostPort',
     manifest({}, { ports: [{ containerPort: 80, hostPort: 80 }] }),
-    [`${C}.ports[0].hostPort`],
+    [`${C}.ports.0.hostPort`],
   ],
   [
     'added capabilities',
@@ -71,13 +71,13 @@ const HOSTILE: [string, Obj, string[]][] = [
   [
     'nfs volume',
     manifest({ volumes: [{ name: 'n', nfs: { server: 'x', path: '/' } }] }),
-    [`${P}.volumes[0].nfs`],
+    [`${P}.volumes.0.nfs`],
   ],
   ['serviceAccountName', manifest({ serviceAccountName: 'admin' }), [`${P}.serviceAccountName`]],
   [
     'secret via valueFrom',
     manifest({}, { env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }),
-    [`${C}.env[0].valueFrom`],
+    [`${C}.env.0.valueFrom`],
   ],
   ['envFrom secret', manifest({}, { envFrom: [{ secretRef: { name: 's' } }] }), [`${C}.envFrom`]],
   [
@@ -128,7 +128,7 @@ const HOSTILE: [string, Obj, string[]][] = [
       `${P}.hostNetwork`,
       `${P}.hostPID`,
       `${P}.serviceAccountName`,
-      `${P}.volumes[0].hostPath`,
+      `${P}.volumes.0.hostPath`,
       `${C}.image`,
       `${C}.securityContext.runAsUser`,
       `${C}.securityContext.privileged`,
@@ -328,6 +328,7 @@ describe('eks: K8S_AUTH=disabled', () => {
       payload: method === 'POST' ? {} : undefined,
     });
     expect(res.statusCode).toBe(503);
-    expect(res.json().message).toBe('Kubernetes is not configured');
+    expect(res.json().message).toMatch(/^Kubernetes is not configured: set K8S_AUTH/);
+    expect(res.json().code).toBe('KUBERNETES_NOT_CONFIGURED');
   });
 });

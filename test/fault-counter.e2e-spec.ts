@@ -55,6 +55,7 @@ describe('fault under load: counter while Redis restarts', () => {
       expect(JSON.parse(body)).toEqual({
         statusCode: 503,
         error: 'Service Unavailable',
+        code: 'DEPENDENCY_UNAVAILABLE',
         message: expect.stringMatching(/Redis is unavailable/),
         requestId: expect.any(String),
       });

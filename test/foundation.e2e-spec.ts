@@ -30,6 +30,7 @@ describe('foundation (embedded stack)', () => {
     expect(missing.json()).toMatchObject({
       statusCode: 401,
       error: 'Unauthorized',
+      code: 'AUTH_KEY_MISSING',
       message: expect.stringMatching(/X-API-Key/),
     });
     const wrong = await inject({
@@ -39,6 +40,7 @@ describe('foundation (embedded stack)', () => {
     });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().message).toBe('Invalid API key');
+    expect(wrong.json().code).toBe('AUTH_KEY_INVALID');
     expect(wrong.json().requestId).toBe(wrong.headers['x-request-id']);
   });
 
@@ -53,6 +55,7 @@ describe('foundation (embedded stack)', () => {
       expect(res.json()).toEqual({
         statusCode: 404,
         error: 'Not Found',
+        code: 'NOT_FOUND',
         message: 'Cannot GET /v1/no-such-route',
         requestId: res.headers['x-request-id'],
       });

@@ -168,6 +168,7 @@ describe.each(REDIS_MODES)('rate limits (%s)', (mode) => {
         expect(Date.now() - t0).toBeLessThan(1500);
         expect(shut.statusCode).toBe(503);
         expect(shut.json().message).toMatch(/Rate limiter unavailable/);
+        expect(shut.json().code).toBe('DEPENDENCY_UNAVAILABLE');
       } finally {
         await closed.close();
         await redis.start();

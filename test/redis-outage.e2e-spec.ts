@@ -1,9 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
-import { bootApp } from './support/app';
+import { auth, bootApp } from './support/app';
 
-/** A Redis of this suite's own, so stopping it does not disturb the other suites. */
-describe('readiness follows Redis', () => {
+/**
+ * Redis stops and comes back (a Redis of this suite's own, so the other suites are not disturbed):
+ * readiness follows it, and every counter route answers 503 fast, then recovers by itself.
+ */
+describe('Redis outage: readiness and counters', () => {
   let redis: RedisProcess;
   let app: NestFastifyApplication;
   beforeAll(async () => {
@@ -33,5 +36,52 @@ describe('readiness follows Redis', () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(200);
+  });
+
+  const calls = {
+    read: () => app.inject({ method: 'GET', url: '/v1/counters/outage', headers: auth }),
+    increment: () =>
+      app.inject({ method: 'POST', url: '/v1/counters/outage/increment', headers: auth }),
+    'increment with a key': () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/counters/outage/increment',
+        headers: { ...auth, 'idempotency-key': 'outage-key' },
+      }),
+    reset: () => app.inject({ method: 'POST', url: '/v1/counters/outage/reset', headers: auth }),
+    'compat read': () => app.inject({ method: 'GET', url: '/read', headers: auth }),
+    'compat write': () => app.inject({ method: 'POST', url: '/write', headers: auth }),
+  };
+
+  it('answers 503 fast on every route, then recovers by itself when Redis returns', async () => {
+    expect((await calls.increment()).json()).toEqual({ name: 'outage', value: 1 });
+    await redis.stop();
+    for (const [what, call] of Object.entries(calls)) {
+      const t0 = Date.now();
+      const res = await call();
+      expect({ what, ms: Date.now() - t0 < 1500 }).toEqual({ what, ms: true });
+      expect({ what, status: res.statusCode }).toEqual({ what, status: 503 });
+      expect(res.json()).toMatchObject({
+        statusCode: 503,
+        message: expect.stringMatching(/Redis is unavailable/),
+      });
+    }
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(
+      /^counter_operations_total\{operation="increment",result="unavailable"\} [1-9]/m,
+    );
+
+    // A fresh, empty server on the same port: the app reconnects and reloads the script (NOSCRIPT → EVAL).
+    await redis.start();
+    const deadline = Date.now() + 5000;
+    let res = await calls.increment();
+    while (res.statusCode !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      res = await calls.increment();
+    }
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ name: 'outage', value: 1 });
+    expect((await calls['increment with a key']()).json()).toEqual({ name: 'outage', value: 2 });
+    expect((await calls['increment with a key']()).json()).toEqual({ name: 'outage', value: 2 });
   });
 });

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { roleModule } from '../common/modules/role-module';
 import type { AppRole } from '../config';
-import { CounterModule } from '../counter';
+import { CounterCoreModule } from '../counter';
 import { EksCoreModule } from '../eks';
 import { IngestCoreModule } from '../ingest';
-import { TasksModule } from '../tasks';
+import { TasksCoreModule } from '../tasks';
 import { CounterApiController } from './counter-api.controller';
 import { EksApiCompatController } from './eks-api.controller';
 import { EphemeralBackendController } from './ephemeral-backend.controller';
@@ -17,23 +18,14 @@ import { ScalableK8sBackendServiceController } from './scalable-k8s-backend-serv
 @Module({})
 export class CompatModule {
   static forRole(role: AppRole): DynamicModule {
-    const servesApi = role !== 'worker';
-    return {
-      module: CompatModule,
-      imports: [
-        CounterModule.forRole(role),
-        TasksModule.forRole(role),
-        IngestCoreModule,
-        EksCoreModule,
+    return roleModule(CompatModule, role, {
+      core: [CounterCoreModule, TasksCoreModule, IngestCoreModule, EksCoreModule],
+      controllers: [
+        CounterApiController,
+        EphemeralBackendController,
+        ScalableK8sBackendServiceController,
+        EksApiCompatController,
       ],
-      controllers: servesApi
-        ? [
-            CounterApiController,
-            EphemeralBackendController,
-            ScalableK8sBackendServiceController,
-            EksApiCompatController,
-          ]
-        : [],
-    };
+    });
   }
 }

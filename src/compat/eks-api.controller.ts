@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JobsService, KubernetesEnabledGuard, NamespacesService } from '../eks';
-import { KubeErrorResponses } from '../eks/eks.errors.decorator';
+import { JobsService, KubeErrorResponses, KubernetesEnabledGuard, NamespacesService } from '../eks';
 import {
   EksCreateJobDto,
   EksJobQuery,

@@ -8,9 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IngestService } from '../ingest';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isPlainObject } from '../common/primitives/objects';
 
 /** scalable-k8s-backend-service: `POST /process_message`, now queued, stored by the ingest consumer. */
 @ApiTags('compat')
@@ -40,7 +38,7 @@ export class ScalableK8sBackendServiceController {
   @ApiBadRequestResponse({ description: 'Body is not a JSON object' })
   @ApiServiceUnavailableResponse({ description: 'SQS did not take the message' })
   async processMessage(@Body() body: unknown) {
-    if (!isObject(body)) throw new BadRequestException('Body must be a JSON object');
+    if (!isPlainObject(body)) throw new BadRequestException('Body must be a JSON object');
     const [queued] = await this.ingest.accept([{ payload: body, source: 'process_message' }]);
     return { status: 'success', data: body, id: queued.id };
   }

@@ -1,24 +1,13 @@
 import { registerAs } from '@nestjs/config';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { DNS_LABEL } from '../common/primitives/patterns';
 import { ConfigError, parseEnv } from './env.schema';
-import { loadEnv } from './load-env';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const CPU = /^(\d+m|\d+(\.\d{1,3})?)$/;
 const MEMORY = /^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
-/** Variables of K8S_AUTH=eks and of the jobs/namespaces policy (docs/eks.md lists them). */
+/** Variables of the jobs/namespaces policy (docs/eks.md lists them). */
 export class EksEnv {
-  @IsOptional()
-  @Matches(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, { message: 'must be an EKS cluster name' })
-  EKS_CLUSTER_NAME?: string;
-  @IsOptional()
-  @Matches(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: 'must be an AWS region such as eu-west-1' })
-  EKS_REGION?: string;
-  /** Tokens are valid 15 minutes: regenerate before 14. */
-  @IsInt() @Min(60) @Max(840) EKS_TOKEN_REFRESH_SECONDS = 840;
-  @IsInt() @Min(100) @Max(60_000) K8S_REQUEST_TIMEOUT_MS = 5000;
-
   @Matches(DNS_LABEL, { message: 'must be a DNS-1123 label' }) K8S_SELF_NAMESPACE = 'platform-api';
   @IsOptional() @IsString() K8S_NAMESPACE_ALLOWLIST?: string;
   @IsOptional() @IsString() JOB_IMAGE_ALLOWLIST?: string;
@@ -57,17 +46,7 @@ function atMost(name: string, value: number, maxName: string, max: number): void
 }
 
 export const eksConfig = registerAs('eks', () => {
-  const { K8S_AUTH, AWS_REGION } = loadEnv();
   const e = parseEnv(EksEnv);
-  const region = e.EKS_REGION ?? AWS_REGION;
-  if (K8S_AUTH === 'eks' && !e.EKS_CLUSTER_NAME) {
-    throw new ConfigError('Invalid configuration: EKS_CLUSTER_NAME is required when K8S_AUTH=eks');
-  }
-  if (K8S_AUTH === 'eks' && !region) {
-    throw new ConfigError(
-      'Invalid configuration: EKS_REGION (or AWS_REGION) is required when K8S_AUTH=eks',
-    );
-  }
   atMost(
     'JOB_BACKOFF_LIMIT_DEFAULT',
     e.JOB_BACKOFF_LIMIT_DEFAULT,
@@ -99,12 +78,6 @@ export const eksConfig = registerAs('eks', () => {
     );
   }
   return {
-    cluster: {
-      name: e.EKS_CLUSTER_NAME,
-      region,
-      tokenRefreshMs: e.EKS_TOKEN_REFRESH_SECONDS * 1000,
-      requestTimeoutMs: e.K8S_REQUEST_TIMEOUT_MS,
-    },
     selfNamespace: e.K8S_SELF_NAMESPACE,
     namespaceAllowlist: list(e.K8S_NAMESPACE_ALLOWLIST),
     imageAllowlist: list(e.JOB_IMAGE_ALLOWLIST),

@@ -33,3 +33,24 @@ export const allConfigs = [
   tasksConfig,
   ingestConfig,
 ];
+
+import { CounterEnv } from './counter.config';
+import { EksEnv } from './eks.config';
+import { Env } from './env.schema';
+import { IngestEnv } from './ingest.config';
+import { KubernetesEnv } from './kubernetes.config';
+import { RateLimitEnv } from './rate-limit.config';
+import { TasksEnv } from './tasks.config';
+/**
+ * Every schema class of the environment: the one source of truth for variable names and defaults.
+ * src/config/config-docs.spec.ts holds the README's tables and the chart against these.
+ */
+export const ENV_SCHEMAS: (new () => object)[] = [
+  Env,
+  RateLimitEnv,
+  CounterEnv,
+  TasksEnv,
+  IngestEnv,
+  KubernetesEnv,
+  EksEnv,
+];

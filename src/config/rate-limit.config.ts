@@ -1,14 +1,12 @@
 import { registerAs } from '@nestjs/config';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
-import { ConfigError, parseEnv } from './env.schema';
+import { ConfigError, parseEnv, toBool } from './env.schema';
 
 const LIST = /^\s*([a-z][a-z0-9-]*\s*[:=]\s*\d+\s*)(,\s*[a-z][a-z0-9-]*\s*[:=]\s*\d+\s*)*$/;
 
-class RateLimitEnv {
-  @Transform(({ value }) =>
-    typeof value === 'string' ? !['false', '0'].includes(value.toLowerCase()) : value,
-  )
+export class RateLimitEnv {
+  @Transform(toBool)
   @IsBoolean()
   RATE_LIMIT_ENABLED = true;
   @IsInt() @Min(1) @Max(3600) RATE_LIMIT_WINDOW_SECONDS = 60;

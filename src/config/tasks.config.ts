@@ -1,14 +1,7 @@
 import { registerAs } from '@nestjs/config';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
-import { parseEnv } from './env.schema';
-
-const toBool = ({ value }: { value: unknown }) =>
-  typeof value === 'string'
-    ? (({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[
-        value.toLowerCase()
-      ] ?? value)
-    : value;
+import { parseEnv, toBool } from './env.schema';
 
 /** Tasks (BullMQ) settings; every number has a default. docs/tasks.md documents each one. */
 export class TasksEnv {

@@ -1,28 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { roleModule } from '../common/modules/role-module';
 import type { AppRole } from '../config';
 import { CounterController } from './counter.controller';
 import { CounterService } from './counter.service';
 
-const byRole = new Map<AppRole, DynamicModule>();
+/** Counters' services, in every role (the tasks handler `counter.increment` and compat use them). */
+@Module({ providers: [CounterService], exports: [CounterService] })
+export class CounterCoreModule {}
 
-/**
- * Counters. The service is provided and exported in every role (other features use it); the
- * controller only where the API is served. One module object per role: Nest tells dynamic
- * modules apart by reference, so importing it from several places must not register twice.
- */
+/** Counters on Redis: the controller where the API is served. */
 @Module({})
 export class CounterModule {
   static forRole(role: AppRole): DynamicModule {
-    let mod = byRole.get(role);
-    if (!mod) {
-      mod = {
-        module: CounterModule,
-        providers: [CounterService],
-        exports: [CounterService],
-        controllers: role !== 'worker' ? [CounterController] : [],
-      };
-      byRole.set(role, mod);
-    }
-    return mod;
+    return roleModule(CounterModule, role, {
+      core: CounterCoreModule,
+      controllers: [CounterController],
+    });
   }
 }

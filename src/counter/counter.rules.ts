@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { invalidField } from '../common/errors/validation';
 
 /** Counter names: lower-case, safe in a Redis key and a URL path segment. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -9,14 +9,6 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const MAX_BY = 1_000_000_000;
 /** JSON clients (JavaScript numbers) cannot represent integers beyond this. */
 export const MAX_VALUE = Number.MAX_SAFE_INTEGER;
-
-/** A 400 in the same shape the validation pipe produces, naming the field. */
-export function invalidField(field: string, message: string): BadRequestException {
-  return new BadRequestException({
-    message: `Validation failed: ${field} (${message})`,
-    errors: [{ field, messages: [message] }],
-  });
-}
 
 /** Checks what the service receives from any caller (controllers validate first; other features may not). */
 export function checkName(name: unknown): asserts name is string {

@@ -9,7 +9,7 @@ import {
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException } from '../common/errors/error-body';
 import { counterConfig, type CounterConfig } from '../config';
-import { isRedisUnavailable, REDIS, ReplicaWait } from '../infra/redis';
+import { isRedisNotSent, isRedisUnavailable, REDIS, ReplicaWait } from '../infra/redis';
 import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
 import { apply, ApplyCode, defineCounterScripts, type WithCounterScripts } from './counter.script';
@@ -170,21 +170,25 @@ class ReplicasUnconfirmed extends Error {
 
 class IdempotencyConflict extends UnprocessableEntityException {
   constructor() {
-    super('Idempotency-Key was already used with a different request');
+    super({
+      message: 'Idempotency-Key was already used with a different request',
+      code: 'COUNTER_IDEMPOTENCY_CONFLICT',
+    });
   }
 }
 
 class OutOfRange extends UnprocessableEntityException {
   constructor(name: string, current: number, by: number) {
-    super(
-      `Counter ${name} is ${current}; adding ${by} would leave ±${MAX_VALUE} (the largest integer JSON clients can read). Nothing was changed.`,
-    );
+    super({
+      message: `Counter ${name} is ${current}; adding ${by} would leave ±${MAX_VALUE} (the largest integer JSON clients can read). Nothing was changed.`,
+      code: 'COUNTER_OUT_OF_RANGE',
+    });
   }
 }
 
 /** Redis down, except when the client refused to send at all (no offline queue): that never applied. */
 function mayHaveReachedRedis(err: unknown): boolean {
-  return isRedisUnavailable(err) && !/Stream isn't writeable/.test((err as Error).message);
+  return isRedisUnavailable(err) && !isRedisNotSent(err);
 }
 
 function resultOf(err: unknown): Result {

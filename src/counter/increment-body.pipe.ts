@@ -2,6 +2,7 @@ import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/c
 import { validationPipe } from '../common/errors/validation';
 import { MAX_BY } from './counter.rules';
 import { IncrementCounterDto } from './dto/increment-counter.dto';
+import { isPlainObject } from '../common/primitives/objects';
 
 /** The validated increment body (an interface: the global validation pipe leaves it alone). */
 export interface IncrementInput {
@@ -33,10 +34,4 @@ export class IncrementBodyPipe implements PipeTransform<unknown, Promise<Increme
       metatype: IncrementCounterDto,
     })) as IncrementInput;
   }
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
 }

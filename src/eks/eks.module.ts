@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { roleModule } from '../common/modules/role-module';
 import type { AppRole } from '../config';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -6,7 +7,7 @@ import { KubernetesEnabledGuard } from './kubernetes-enabled.guard';
 import { NamespacesController } from './namespaces.controller';
 import { NamespacesService } from './namespaces.service';
 
-/** The services, importable (once, statically) by compat without registering the routes again. */
+/** The services, in every role; compat imports this module, not the routes. */
 @Module({
   providers: [NamespacesService, JobsService, KubernetesEnabledGuard],
   exports: [NamespacesService, JobsService, KubernetesEnabledGuard],
@@ -17,11 +18,9 @@ export class EksCoreModule {}
 @Module({})
 export class EksModule {
   static forRole(role: AppRole): DynamicModule {
-    return {
-      module: EksModule,
-      imports: [EksCoreModule],
-      controllers: role !== 'worker' ? [NamespacesController, JobsController] : [],
-      exports: [EksCoreModule],
-    };
+    return roleModule(EksModule, role, {
+      core: EksCoreModule,
+      controllers: [NamespacesController, JobsController],
+    });
   }
 }

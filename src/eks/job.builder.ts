@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JobPolicyConfig } from '../config';
 import { JOB_ID_KEY, MANAGED_BY, MANAGED_BY_KEY } from './job.policy';
+import { isRecord } from '../common/primitives/objects';
 
 export interface EnvVarInput {
   name: string;
@@ -136,8 +137,7 @@ export function buildJob(
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {};
+const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
 const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.map(String) : undefined;
 

@@ -47,9 +47,9 @@ describe('job policy', () => {
     );
     expect(v.map((x) => x.path)).toEqual([
       'namespace',
-      'spec.template.spec.containers[0].image',
-      'spec.template.spec.containers[0].securityContext.runAsUser',
-      'spec.template.spec.containers[0].securityContext.privileged',
+      'spec.template.spec.containers.0.image',
+      'spec.template.spec.containers.0.securityContext.runAsUser',
+      'spec.template.spec.containers.0.securityContext.privileged',
     ]);
   });
 

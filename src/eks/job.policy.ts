@@ -1,5 +1,7 @@
 import type { JobPolicyConfig } from '../config';
 import { parseQuantity } from './quantity';
+import { isRecord } from '../common/primitives/objects';
+import { DNS_LABEL } from '../common/primitives/patterns';
 
 /** One reason a Job may not run: where in the manifest, and why. */
 export interface Violation {
@@ -20,7 +22,6 @@ export interface PolicyContext {
 export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'platform-api';
 export const JOB_ID_KEY = 'platform-api/job-id';
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
@@ -46,8 +47,6 @@ export const RESTRICTED_VOLUME_TYPES = [
 /** Fields of a container that the normalised Job keeps; anything else is dropped. */
 const MAX_CONTAINERS = 10;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Namespaces nobody may run jobs in or delete, whatever the labels or the allow-list say. */
@@ -67,7 +66,7 @@ export function imageAllowed(image: string, allowlist: string[]): boolean {
 /** Label problems: syntax, and keys only this service may set. */
 export function labelViolations(labels: unknown, path: string, allowReserved = false): Violation[] {
   if (labels === undefined) return [];
-  if (!isObj(labels)) return [{ path, message: 'labels must be an object of strings' }];
+  if (!isRecord(labels)) return [{ path, message: 'labels must be an object of strings' }];
   const out: Violation[] = [];
   for (const [k, v] of Object.entries(labels)) {
     const at = `${path}.${k}`;
@@ -86,17 +85,17 @@ export function labelViolations(labels: unknown, path: string, allowReserved = f
 
 function securityContextViolations(sc: unknown, path: string, pod: boolean): Violation[] {
   if (sc === undefined) return [];
-  if (!isObj(sc)) return [{ path, message: 'securityContext must be an object' }];
+  if (!isRecord(sc)) return [{ path, message: 'securityContext must be an object' }];
   const out: Violation[] = [];
   const v = (field: string, message: string) => out.push({ path: `${path}.${field}`, message });
   if (sc.runAsUser === 0) v('runAsUser', 'running as root (uid 0) is not allowed');
   if (sc.runAsGroup === 0) v('runAsGroup', 'running as group 0 is not allowed');
   if (sc.runAsNonRoot === false) v('runAsNonRoot', 'runAsNonRoot must not be false');
-  if (isObj(sc.seccompProfile) && sc.seccompProfile.type === 'Unconfined')
+  if (isRecord(sc.seccompProfile) && sc.seccompProfile.type === 'Unconfined')
     v('seccompProfile.type', 'seccomp Unconfined is not allowed');
-  if (isObj(sc.appArmorProfile) && sc.appArmorProfile.type === 'Unconfined')
+  if (isRecord(sc.appArmorProfile) && sc.appArmorProfile.type === 'Unconfined')
     v('appArmorProfile.type', 'AppArmor Unconfined is not allowed');
-  if (isObj(sc.windowsOptions) && sc.windowsOptions.hostProcess === true)
+  if (isRecord(sc.windowsOptions) && sc.windowsOptions.hostProcess === true)
     v('windowsOptions.hostProcess', 'host processes are not allowed');
   if (pod) {
     if (arr(sc.sysctls).length > 0) v('sysctls', 'sysctls are not allowed');
@@ -107,20 +106,20 @@ function securityContextViolations(sc: unknown, path: string, pod: boolean): Vio
     v('allowPrivilegeEscalation', 'privilege escalation is not allowed');
   if (sc.procMount !== undefined && sc.procMount !== 'Default')
     v('procMount', 'only the Default procMount is allowed');
-  if (isObj(sc.capabilities) && arr(sc.capabilities.add).length > 0)
+  if (isRecord(sc.capabilities) && arr(sc.capabilities.add).length > 0)
     v('capabilities.add', 'adding capabilities is not allowed');
   return out;
 }
 
 function quantityViolations(resources: unknown, path: string, cfg: JobPolicyConfig): Violation[] {
   if (resources === undefined) return [];
-  if (!isObj(resources)) return [{ path, message: 'resources must be an object' }];
+  if (!isRecord(resources)) return [{ path, message: 'resources must be an object' }];
   const out: Violation[] = [];
   const caps = { cpu: cfg.job.maxCpu, memory: cfg.job.maxMemory };
   for (const kind of ['requests', 'limits'] as const) {
     const r = resources[kind];
     if (r === undefined) continue;
-    if (!isObj(r)) {
+    if (!isRecord(r)) {
       out.push({ path: `${path}.${kind}`, message: 'must be an object' });
       continue;
     }
@@ -142,9 +141,9 @@ function quantityViolations(resources: unknown, path: string, cfg: JobPolicyConf
 }
 
 function containerViolations(c: unknown, path: string, cfg: JobPolicyConfig): Violation[] {
-  if (!isObj(c)) return [{ path, message: 'container must be an object' }];
+  if (!isRecord(c)) return [{ path, message: 'container must be an object' }];
   const out: Violation[] = [];
-  if (typeof c.name !== 'string' || !DNS_LABEL.test(c.name) || c.name.length > 63) {
+  if (typeof c.name !== 'string' || !DNS_LABEL.test(c.name)) {
     out.push({ path: `${path}.name`, message: 'must be a DNS-1123 label' });
   }
   if (typeof c.image !== 'string' || c.image.trim() === '')
@@ -164,11 +163,11 @@ function containerViolations(c: unknown, path: string, cfg: JobPolicyConfig): Vi
     }
   }
   arr(c.env).forEach((e, i) => {
-    const at = `${path}.env[${i}]`;
-    if (!isObj(e) || typeof e.name !== 'string')
+    const at = `${path}.env.${i}`;
+    if (!isRecord(e) || typeof e.name !== 'string')
       return out.push({ path: at, message: 'must be { name, value }' });
     if (e.valueFrom !== undefined) {
-      const secret = isObj(e.valueFrom) && e.valueFrom.secretKeyRef !== undefined;
+      const secret = isRecord(e.valueFrom) && e.valueFrom.secretKeyRef !== undefined;
       out.push({
         path: `${at}.valueFrom`,
         message: secret
@@ -185,8 +184,8 @@ function containerViolations(c: unknown, path: string, cfg: JobPolicyConfig): Vi
       message: 'envFrom is not allowed: env takes literal values only',
     });
   arr(c.ports).forEach((p, i) => {
-    if (isObj(p) && p.hostPort !== undefined && p.hostPort !== 0)
-      out.push({ path: `${path}.ports[${i}].hostPort`, message: 'host ports are not allowed' });
+    if (isRecord(p) && p.hostPort !== undefined && p.hostPort !== 0)
+      out.push({ path: `${path}.ports.${i}.hostPort`, message: 'host ports are not allowed' });
   });
   out.push(...securityContextViolations(c.securityContext, `${path}.securityContext`, false));
   out.push(...quantityViolations(c.resources, `${path}.resources`, cfg));
@@ -195,8 +194,8 @@ function containerViolations(c: unknown, path: string, cfg: JobPolicyConfig): Vi
 
 function volumeViolations(volumes: unknown, path: string): Violation[] {
   return arr(volumes).flatMap((vol, i): Violation[] => {
-    const at = `${path}[${i}]`;
-    if (!isObj(vol)) return [{ path: at, message: 'volume must be an object' }];
+    const at = `${path}.${i}`;
+    if (!isRecord(vol)) return [{ path: at, message: 'volume must be an object' }];
     const types = Object.keys(vol).filter((k) => k !== 'name');
     const out: Violation[] = types
       .filter((t) => !RESTRICTED_VOLUME_TYPES.includes(t))
@@ -205,8 +204,8 @@ function volumeViolations(volumes: unknown, path: string): Violation[] {
         message:
           t === 'hostPath' ? 'hostPath volumes are not allowed' : `${t} volumes are not allowed`,
       }));
-    const sources = isObj(vol.projected) ? arr(vol.projected.sources) : [];
-    if (sources.some((s) => isObj(s) && s.serviceAccountToken !== undefined)) {
+    const sources = isRecord(vol.projected) ? arr(vol.projected.sources) : [];
+    if (sources.some((s) => isRecord(s) && s.serviceAccountToken !== undefined)) {
       out.push({ path: `${at}.projected`, message: 'service account tokens are not allowed' });
     }
     return out;
@@ -226,7 +225,7 @@ function boundViolation(value: unknown, path: string, max: number): Violation[] 
  */
 export function jobViolations(job: unknown, ctx: PolicyContext): Violation[] {
   const { cfg, namespace } = ctx;
-  if (!isObj(job)) return [{ path: '', message: 'the job manifest must be an object' }];
+  if (!isRecord(job)) return [{ path: '', message: 'the job manifest must be an object' }];
   const out: Violation[] = [];
   if (!namespaceAllowsJobs(namespace, ctx.namespaceManaged, cfg)) {
     out.push({
@@ -238,21 +237,18 @@ export function jobViolations(job: unknown, ctx: PolicyContext): Violation[] {
     out.push({ path: 'kind', message: 'must be Job' });
   if (job.apiVersion !== undefined && job.apiVersion !== 'batch/v1')
     out.push({ path: 'apiVersion', message: 'must be batch/v1' });
-  const meta = isObj(job.metadata) ? job.metadata : {};
+  const meta = isRecord(job.metadata) ? job.metadata : {};
   if (meta.namespace !== undefined && meta.namespace !== namespace) {
     out.push({ path: 'metadata.namespace', message: `must be absent or equal to ${namespace}` });
   }
-  if (
-    meta.name !== undefined &&
-    (typeof meta.name !== 'string' || !DNS_LABEL.test(meta.name) || meta.name.length > 63)
-  ) {
+  if (meta.name !== undefined && (typeof meta.name !== 'string' || !DNS_LABEL.test(meta.name))) {
     out.push({
       path: 'metadata.name',
       message: 'must be a DNS-1123 label of at most 63 characters',
     });
   }
   out.push(...labelViolations(meta.labels, 'metadata.labels', ctx.built));
-  const spec = isObj(job.spec) ? job.spec : {};
+  const spec = isRecord(job.spec) ? job.spec : {};
   out.push(...boundViolation(spec.backoffLimit, 'spec.backoffLimit', cfg.job.backoffLimit.max));
   out.push(
     ...boundViolation(
@@ -268,12 +264,12 @@ export function jobViolations(job: unknown, ctx: PolicyContext): Violation[] {
       cfg.job.ttlSecondsAfterFinished.max,
     ),
   );
-  const template = isObj(spec.template) ? spec.template : {};
-  if (isObj(template.metadata))
+  const template = isRecord(spec.template) ? spec.template : {};
+  if (isRecord(template.metadata))
     out.push(
       ...labelViolations(template.metadata.labels, 'spec.template.metadata.labels', ctx.built),
     );
-  const pod = isObj(template.spec) ? template.spec : undefined;
+  const pod = isRecord(template.spec) ? template.spec : undefined;
   const p = 'spec.template.spec';
   if (!pod) return [...out, { path: p, message: 'a pod spec with containers is required' }];
   for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
@@ -304,6 +300,6 @@ export function jobViolations(job: unknown, ctx: PolicyContext): Violation[] {
     out.push({ path: `${p}.containers`, message: 'at least one container is required' });
   if (containers.length > MAX_CONTAINERS)
     out.push({ path: `${p}.containers`, message: `at most ${MAX_CONTAINERS} containers` });
-  containers.forEach((c, i) => out.push(...containerViolations(c, `${p}.containers[${i}]`, cfg)));
+  containers.forEach((c, i) => out.push(...containerViolations(c, `${p}.containers.${i}`, cfg)));
   return out;
 }

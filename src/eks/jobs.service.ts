@@ -156,7 +156,10 @@ export class JobsService {
       c.batch.readNamespacedJob({ name, namespace }),
     );
     if (!isManaged(job) || !job.metadata?.labels?.[JOB_ID_KEY]) {
-      throw new ForbiddenException(`Job ${name} in ${namespace} is not managed by platform-api`);
+      throw new ForbiddenException({
+        message: `Job ${name} in ${namespace} is not managed by platform-api`,
+        code: 'EKS_NOT_MANAGED',
+      });
     }
     return job;
   }

@@ -7,7 +7,12 @@ export class KubernetesEnabledGuard implements CanActivate {
   constructor(private readonly kube: KubeApi) {}
 
   canActivate(): boolean {
-    if (!this.kube.enabled) throw new ServiceUnavailableException('Kubernetes is not configured');
+    if (!this.kube.enabled)
+      throw new ServiceUnavailableException({
+        message:
+          'Kubernetes is not configured: set K8S_AUTH (in-cluster, kubeconfig or eks) and restart',
+        code: 'KUBERNETES_NOT_CONFIGURED',
+      });
     return true;
   }
 }

@@ -43,9 +43,10 @@ export class NamespacesService {
 
   async create(name: string, labels?: Record<string, string>): Promise<NamespaceViewDto> {
     if (isProtectedNamespace(name, this.cfg.selfNamespace)) {
-      throw new ForbiddenException(
-        `Namespace name ${name} is reserved (kube-*, default and platform-api's own)`,
-      );
+      throw new ForbiddenException({
+        message: `Namespace name ${name} is reserved (kube-*, default and platform-api's own)`,
+        code: 'EKS_NOT_MANAGED',
+      });
     }
     const violations = labelViolations(labels, 'labels');
     if (violations.length > 0) throw policyException(violations);
@@ -78,20 +79,27 @@ export class NamespacesService {
   async get(name: string): Promise<NamespaceViewDto> {
     const ns = await this.lookup(name);
     if (!ns.managed && !this.cfg.namespaceAllowlist.includes(name)) {
-      throw new ForbiddenException(`Namespace ${name} is not managed by platform-api`);
+      throw new ForbiddenException({
+        message: `Namespace ${name} is not managed by platform-api`,
+        code: 'EKS_NOT_MANAGED',
+      });
     }
     return ns;
   }
 
   async remove(name: string): Promise<NamespaceViewDto> {
     if (isProtectedNamespace(name, this.cfg.selfNamespace)) {
-      throw new ForbiddenException(`Namespace ${name} is protected and cannot be deleted`);
+      throw new ForbiddenException({
+        message: `Namespace ${name} is protected and cannot be deleted`,
+        code: 'EKS_NOT_MANAGED',
+      });
     }
     const ns = await this.lookup(name);
     if (!ns.managed)
-      throw new ForbiddenException(
-        `Namespace ${name} is not managed by platform-api: it cannot be deleted`,
-      );
+      throw new ForbiddenException({
+        message: `Namespace ${name} is not managed by platform-api: it cannot be deleted`,
+        code: 'EKS_NOT_MANAGED',
+      });
     await this.run('delete', 'namespaces', (c) => c.core.deleteNamespace({ name }));
     return { ...ns, phase: 'Terminating' };
   }
@@ -100,9 +108,10 @@ export class NamespacesService {
   async requireJobNamespace(name: string): Promise<NamespaceViewDto> {
     const ns = await this.lookup(name);
     if (!namespaceAllowsJobs(name, ns.managed, this.cfg)) {
-      throw new ForbiddenException(
-        `Namespace ${name} is not managed by platform-api nor in K8S_NAMESPACE_ALLOWLIST`,
-      );
+      throw new ForbiddenException({
+        message: `Namespace ${name} is not managed by platform-api nor in K8S_NAMESPACE_ALLOWLIST`,
+        code: 'EKS_NOT_MANAGED',
+      });
     }
     return ns;
   }

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../common/primitives/objects';
 /** What travels on the queue: the client's message plus what the API knows when it accepts it. */
 export interface Envelope {
   id: string;
@@ -9,9 +10,6 @@ export interface Envelope {
 
 export const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const MESSAGE_ID_HINT = 'must be 1-128 characters of A-Z a-z 0-9 . _ : -';
-
-export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const serializeEnvelope = (e: Envelope): string => JSON.stringify(e);
 

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { roleModule } from '../common/modules/role-module';
 import type { AppRole } from '../config';
 import { DeadLettersService } from './dead-letters.service';
 import { IngestConsumer } from './ingest.consumer';
@@ -10,10 +11,7 @@ import { IngestQueues } from './ingest.queues';
 import { IngestRepository } from './ingest.repository';
 import { IngestService } from './ingest.service';
 
-/**
- * What every role has: provisioning, the queue/table access and IngestService. Static, so that
- * compat and IngestModule share one instance.
- */
+/** What every role has: provisioning, the queue/table access and IngestService. */
 @Module({
   providers: [
     IngestProvisioning,
@@ -31,14 +29,10 @@ export class IngestCoreModule {}
 @Module({})
 export class IngestModule {
   static forRole(role: AppRole): DynamicModule {
-    const servesApi = role !== 'worker';
-    const runsWorkers = role !== 'api';
-    return {
-      module: IngestModule,
-      imports: [IngestCoreModule],
-      controllers: servesApi ? [IngestController] : [],
-      providers: runsWorkers ? [IngestProcessor, IngestConsumer] : [],
-      exports: [IngestCoreModule],
-    };
+    return roleModule(IngestModule, role, {
+      core: IngestCoreModule,
+      controllers: [IngestController],
+      workers: [IngestProcessor, IngestConsumer],
+    });
   }
 }

@@ -12,6 +12,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProvisionTarget {
   queueName: string;
@@ -81,6 +82,6 @@ async function ensureTable(ddb: DynamoDBClient, TableName: string): Promise<void
   const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
   while ((await status()) !== 'ACTIVE') {
     if (Date.now() > deadline) throw new Error(`table ${TableName} did not become ACTIVE`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }

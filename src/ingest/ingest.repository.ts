@@ -11,6 +11,7 @@ import { ingestConfig, type IngestConfig } from '../config';
 import { DYNAMODB_DOC } from '../infra/aws';
 import { isTransient } from './aws-errors';
 import type { Envelope } from './envelope';
+import { setTimeout as pause } from 'node:timers/promises';
 
 /** One stored message: the table's item. */
 export interface StoredMessage {
@@ -41,7 +42,6 @@ export class StorageBusyError extends Error {
 
 const GET_MAX = 100;
 const WRITE_MAX = 25;
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The ingest table, keyed by `id`. Storing is an idempotent upsert: the envelope with the newest

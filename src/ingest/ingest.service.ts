@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { DependencyUnavailableException } from '../common/errors/error-body';
-import { validationFailed } from '../common/errors/validation';
+import { invalidField } from '../common/errors/validation';
 import { ingestConfig, type IngestConfig } from '../config';
 import { SQS } from '../infra/aws';
 import { orUnavailable } from './aws-errors';
@@ -22,7 +22,7 @@ export interface NewMessage {
 
 const SQS_MAX_BATCH_ENTRIES = 10;
 
-const invalid = (field: string, msg: string) => validationFailed([{ field, messages: [msg] }]);
+const invalid = invalidField;
 
 /** The API side of ingest: puts messages on the queue (never stores them) and reads stored ones. */
 @Injectable()
@@ -110,6 +110,9 @@ export class IngestService {
 
   private assertEnabled(): void {
     if (!this.cfg.enabled)
-      throw new ServiceUnavailableException('Ingest is disabled (INGEST_ENABLED=false)');
+      throw new ServiceUnavailableException({
+        message: 'Ingest is disabled (INGEST_ENABLED=false)',
+        code: 'INGEST_DISABLED',
+      });
   }
 }

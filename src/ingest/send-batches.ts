@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 /** One SQS message ready to send: the ids of the ingest messages it carries and its body. */
 export interface Outgoing {
   ids: string[];
@@ -50,8 +51,6 @@ export function chunk<T extends Outgoing>(
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Sends every message in parallel batches, retrying failed entries (and failed calls) until the

@@ -1,20 +1,12 @@
 import { Global, Module } from '@nestjs/common';
-import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { HttpMetrics } from './http-metrics';
 import { ensureDefaultMetrics } from './metric';
-import { MetricsController } from './metrics.controller';
+import { MetricsServer } from './metrics-server';
 
+/** HTTP metrics, and the metrics listener on METRICS_PORT (the /metrics route on PORT is in health). */
 @Global()
 @Module({
-  imports: [
-    // Default metrics are registered by ensureDefaultMetrics so a second app in one process
-    // (tests) does not collide on names.
-    PrometheusModule.register({
-      controller: MetricsController,
-      defaultMetrics: { enabled: false },
-    }),
-  ],
-  providers: [HttpMetrics],
+  providers: [HttpMetrics, MetricsServer],
   exports: [HttpMetrics],
 })
 export class ObservabilityModule {

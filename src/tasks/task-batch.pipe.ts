@@ -2,7 +2,11 @@ import { Injectable, type PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FieldError } from '../common/errors/error-body';
-import { flattenValidationErrors, validationFailed } from '../common/errors/validation';
+import {
+  flattenValidationErrors,
+  invalidField,
+  validationFailed,
+} from '../common/errors/validation';
 import { CreateTaskDto } from './dto/create-task.dto';
 import {
   MAX_ATTEMPTS_LIMIT,
@@ -13,6 +17,7 @@ import {
   TASK_ID_PATTERN,
 } from './task.types';
 import type { SubmitTask } from './tasks.service';
+import { isPlainObject } from '../common/primitives/objects';
 
 /** The validated batch body (an interface: the global validation pipe leaves it alone). */
 export interface TaskBatchInput {
@@ -86,11 +91,4 @@ function standard(item: object, at: string, fields: FieldError[]): SubmitTask {
   return dto;
 }
 
-const invalid = (field: string, message: string) =>
-  validationFailed([{ field, messages: [message] }]);
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
+const invalid = invalidField;

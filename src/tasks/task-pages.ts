@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { invalidField } from '../common/errors/validation';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { toTask } from './task.mapper';
@@ -40,12 +40,7 @@ export interface Page {
 }
 
 const badCursor = () =>
-  new BadRequestException({
-    message: 'Validation failed: cursor (cursor is not one this API returned for these filters)',
-    errors: [
-      { field: 'cursor', messages: ['cursor is not one this API returned for these filters'] },
-    ],
-  });
+  invalidField('cursor', 'cursor is not one this API returned for these filters');
 
 export const encodeCursor = (p: Position): string =>
   Buffer.from(JSON.stringify(p)).toString('base64url');

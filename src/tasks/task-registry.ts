@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { validationFailed } from '../common/errors/validation';
+import { invalidField } from '../common/errors/validation';
 import type { TaskHandler } from './handlers/task-handler';
 
 /** Handlers by type name, built from the providers listed in handlers/index.ts. */
@@ -26,8 +26,6 @@ export class TaskRegistry {
   get(type: string): TaskHandler {
     const handler = this.byType.get(type);
     if (handler) return handler;
-    throw validationFailed([
-      { field: 'type', messages: [`type must be one of: ${this.types.join(', ')}`] },
-    ]);
+    throw invalidField('type', `type must be one of: ${this.types.join(', ')}`);
   }
 }

@@ -1,6 +1,6 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { CounterModule } from '../counter';
+import { roleModule } from '../common/modules/role-module';
 import {
   redisConfig,
   tasksConfig,
@@ -8,8 +8,8 @@ import {
   type RedisConfig,
   type TasksConfig,
 } from '../config';
+import { CounterCoreModule } from '../counter';
 import { BULLMQ_PRODUCER, BullMqConnectionModule, bullPrefix } from '../infra/redis';
-import { loadTasksUiEnabled } from './queue-ui.flag';
 import { TASK_HANDLERS } from './handlers';
 import type { TaskHandler } from './handlers/task-handler';
 import { QueueUi } from './queue-ui';
@@ -20,54 +20,48 @@ import { TasksMetrics } from './tasks.metrics';
 import { TasksWorker } from './tasks.processor';
 import { TasksService } from './tasks.service';
 
-/** One module object per (role, UI flag): Nest tells dynamic modules apart by reference. */
-const cache = new Map<string, DynamicModule>();
+const queue = BullModule.registerQueueAsync({
+  name: TASKS_QUEUE,
+  imports: [BullMqConnectionModule],
+  inject: [tasksConfig.KEY, redisConfig.KEY, BULLMQ_PRODUCER],
+  useFactory: (cfg: TasksConfig, redis: RedisConfig, producer: unknown) => ({
+    name: cfg.queueName,
+    connection: producer as never,
+    prefix: bullPrefix(redis, cfg.queueName),
+  }),
+});
 
-/**
- * Tasks on BullMQ. The queue (producer) and TasksService exist in every role; the controller
- * and the queue UI where the API is served; the worker in `worker` and `all`.
- */
+/** In every role: the queue (producer), the handlers and TasksService. */
+@Module({
+  imports: [CounterCoreModule, BullMqConnectionModule, queue],
+  providers: [
+    ...TASK_HANDLERS,
+    {
+      provide: TaskRegistry,
+      inject: TASK_HANDLERS,
+      useFactory: (...hs: TaskHandler[]) => new TaskRegistry(hs),
+    },
+    TasksMetrics,
+    TasksService,
+  ],
+  exports: [queue, BullMqConnectionModule, TaskRegistry, TasksMetrics, TasksService],
+})
+export class TasksCoreModule {}
+
+export interface TasksModuleOptions {
+  /** bull-board at /admin/queues (QUEUE_UI_ENABLED), only where the API is served. */
+  queueUi: boolean;
+}
+
+/** Tasks on BullMQ: the controller and queue UI with the API, the worker with the workers. */
 @Module({})
 export class TasksModule {
-  static forRole(role: AppRole): DynamicModule {
-    const servesApi = role !== 'worker';
-    const ui = servesApi && loadTasksUiEnabled();
-    const key = `${role}:${ui}`;
-    const existing = cache.get(key);
-    if (existing) return existing;
-    const providers: Provider[] = [
-      ...TASK_HANDLERS,
-      {
-        provide: TaskRegistry,
-        inject: TASK_HANDLERS,
-        useFactory: (...hs: TaskHandler[]) => new TaskRegistry(hs),
-      },
-      TasksMetrics,
-      TasksService,
-    ];
-    if (role !== 'api') providers.push(TasksWorker);
-    if (ui) providers.push(QueueUi);
-    const mod: DynamicModule = {
-      module: TasksModule,
-      imports: [
-        CounterModule.forRole(role),
-        BullMqConnectionModule,
-        BullModule.registerQueueAsync({
-          name: TASKS_QUEUE,
-          imports: [BullMqConnectionModule],
-          inject: [tasksConfig.KEY, redisConfig.KEY, BULLMQ_PRODUCER],
-          useFactory: (cfg: TasksConfig, redis: RedisConfig, producer: unknown) => ({
-            name: cfg.queueName,
-            connection: producer as never,
-            prefix: bullPrefix(redis, cfg.queueName),
-          }),
-        }),
-      ],
-      providers,
-      controllers: servesApi ? [TasksController] : [],
-      exports: [TasksService],
-    };
-    cache.set(key, mod);
-    return mod;
+  static forRole(role: AppRole, opts: TasksModuleOptions): DynamicModule {
+    return roleModule(TasksModule, role, {
+      core: TasksCoreModule,
+      controllers: [TasksController],
+      apiProviders: opts.queueUi ? [QueueUi] : [],
+      workers: [TasksWorker],
+    });
   }
 }

@@ -14,7 +14,14 @@ import type { Redis } from 'ioredis';
 import { DependencyUnavailableException, type FieldError } from '../common/errors/error-body';
 import { validationFailed } from '../common/errors/validation';
 import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../config';
-import { BULLMQ_PRODUCER, isRedisUnavailable, waitReady, ReplicaWait } from '../infra/redis';
+import {
+  BULLMQ_PRODUCER,
+  isBullJobLocked,
+  isBullJobNotInState,
+  isRedisUnavailable,
+  ReplicaWait,
+  waitReady,
+} from '../infra/redis';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskRegistry } from './task-registry';
 import { toTask } from './task.mapper';
@@ -59,6 +66,7 @@ const unavailable = () => new DependencyUnavailableException('Redis');
 const conflict = (ids: string[], outcome: string) =>
   new ConflictException({
     message: `Tasks already exist with a different body: ${ids.join(', ')}; ${outcome}`,
+    code: 'TASK_CONFLICT',
     ids,
   });
 
@@ -184,14 +192,18 @@ export class TasksService {
     return this.redisOp(async () => {
       const task = await this.view(await this.mustFind(id));
       if (task.status === 'active')
-        throw new ConflictException(`Task ${id} is active; it can be deleted once it finishes`);
+        throw new ConflictException({
+          message: `Task ${id} is active; it can be deleted once it finishes`,
+          code: 'TASK_CONFLICT',
+        });
       try {
         await this.queue.remove(id);
       } catch (e) {
-        if (/locked/i.test((e as Error).message))
-          throw new ConflictException(
-            `Task ${id} became active; it can be deleted once it finishes`,
-          );
+        if (isBullJobLocked(e))
+          throw new ConflictException({
+            message: `Task ${id} became active; it can be deleted once it finishes`,
+            code: 'TASK_CONFLICT',
+          });
         throw e;
       }
       return task;
@@ -204,14 +216,18 @@ export class TasksService {
       const job = await this.mustFind(id);
       const state = await job.getState();
       if (state !== 'failed')
-        throw new ConflictException(
-          `Task ${id} is ${statusOf(state) ?? state}; only a failed task can be retried`,
-        );
+        throw new ConflictException({
+          message: `Task ${id} is ${statusOf(state) ?? state}; only a failed task can be retried`,
+          code: 'TASK_CONFLICT',
+        });
       try {
         await job.retry('failed', { resetAttemptsMade: true });
       } catch (e) {
-        if (/not in the failed state|is not in the/i.test((e as Error).message))
-          throw new ConflictException(`Task ${id} is no longer failed`);
+        if (isBullJobNotInState(e))
+          throw new ConflictException({
+            message: `Task ${id} is no longer failed`,
+            code: 'TASK_CONFLICT',
+          });
         throw e;
       }
       return this.view(await this.mustFind(id));
@@ -312,7 +328,10 @@ export class TasksService {
 
   private sameOrConflict(job: Job, fp: Fingerprint): Job {
     if (!this.sameBody(job, fp))
-      throw new ConflictException(`Task ${job.id} already exists with a different body`);
+      throw new ConflictException({
+        message: `Task ${job.id} already exists with a different body`,
+        code: 'TASK_CONFLICT',
+      });
     return job;
   }
 

@@ -34,6 +34,14 @@ export class ApiKeyGuard implements CanActivate {
       const err = missing ? legacy.missing : legacy.invalid;
       throw new RawBodyException(err.status, err.body);
     }
-    throw new UnauthorizedException(missing ? MISSING_KEY : 'Invalid API key');
+    throw unauthorized(missing);
   }
 }
+
+/** The 401 of a request without a usable key (the filter uses it for unknown paths too). */
+export const unauthorized = (missing: boolean): UnauthorizedException =>
+  new UnauthorizedException(
+    missing
+      ? { message: MISSING_KEY, code: 'AUTH_KEY_MISSING' }
+      : { message: 'Invalid API key', code: 'AUTH_KEY_INVALID' },
+  );

@@ -1,17 +1,9 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  Logger,
-  NotFoundException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MISSING_KEY } from '../auth/api-key.guard';
+import { unauthorized } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
 import { toErrorBody } from './error-body';
-
-const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
+import { isPublicPath } from '../auth/public.decorator';
 
 /** Renders every error in the common shape; unexpected ones are logged, never leaked. */
 @Catch()
@@ -33,11 +25,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private hideUnknownRoutes(exception: unknown, req: FastifyRequest): unknown {
     if (!(exception instanceof NotFoundException) || req.routeOptions.url !== undefined)
       return exception;
-    if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return exception;
+    if (isPublicPath(req.url)) return exception;
     const key = req.headers['x-api-key'];
     if (this.keys.identify(key)) return exception;
-    return new UnauthorizedException(
-      typeof key === 'string' && key ? 'Invalid API key' : MISSING_KEY,
-    );
+    return unauthorized(!(typeof key === 'string' && key));
   }
 }

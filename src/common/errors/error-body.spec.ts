@@ -14,6 +14,7 @@ describe('toErrorBody', () => {
       body: {
         statusCode: 400,
         error: 'Bad Request',
+        code: 'BAD_REQUEST',
         message: 'Validation failed: by',
         requestId: 'r1',
         errors: [{ field: 'by', messages: ['x'] }],
@@ -22,6 +23,7 @@ describe('toErrorBody', () => {
     expect(toErrorBody(new NotFoundException('nope'), 'r2').body).toEqual({
       statusCode: 404,
       error: 'Not Found',
+      code: 'NOT_FOUND',
       message: 'nope',
       requestId: 'r2',
     });
@@ -36,8 +38,17 @@ describe('toErrorBody', () => {
     const dep = toErrorBody(new DependencyUnavailableException('SQS', { accepted: ['a'] }), 'r');
     expect(dep.body).toMatchObject({
       statusCode: 503,
+      code: 'DEPENDENCY_UNAVAILABLE',
       message: 'SQS is unavailable, retry later',
       accepted: ['a'],
+    });
+  });
+
+  it('keeps a precise code, and the Redis outage is DEPENDENCY_UNAVAILABLE', () => {
+    const conflict = new BadRequestException({ message: 'm', code: 'VALIDATION_FAILED' });
+    expect(toErrorBody(conflict, 'r').body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(toErrorBody(new Error('Command timed out'), 'r').body).toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
     });
   });
 
@@ -49,12 +60,13 @@ describe('toErrorBody', () => {
     expect(toErrorBody(tooLarge, 'r').body).toMatchObject({
       statusCode: 413,
       error: 'Payload Too Large',
+      code: 'PAYLOAD_TOO_LARGE',
     });
     const boom = toErrorBody(new TypeError('secret internals'), 'r');
     expect(boom).toMatchObject({
       status: 500,
       internal: true,
-      body: { message: 'Internal server error' },
+      body: { message: 'Internal server error', code: 'INTERNAL' },
     });
   });
 

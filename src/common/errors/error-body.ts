@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { isRedisUnavailable } from '../../infra/redis/redis.errors';
+import { codeForStatus, type ErrorCode } from './error-codes';
 import { RawBodyException } from './raw-body.exception';
 
 export interface FieldError {
@@ -12,6 +13,8 @@ export interface FieldError {
 export interface ErrorBody {
   statusCode: number;
   error: string;
+  /** Stable machine-readable code (ERROR_CODES, docs/errors.md). */
+  code: ErrorCode;
   message: string;
   requestId: string;
   errors?: FieldError[];
@@ -21,7 +24,11 @@ export interface ErrorBody {
 export class DependencyUnavailableException extends HttpException {
   constructor(dependency: string, extra: Record<string, unknown> = {}) {
     super(
-      { message: `${dependency} is unavailable, retry later`, ...extra },
+      {
+        message: `${dependency} is unavailable, retry later`,
+        code: 'DEPENDENCY_UNAVAILABLE',
+        ...extra,
+      },
       HttpStatus.SERVICE_UNAVAILABLE,
     );
   }
@@ -45,18 +52,27 @@ export function toErrorBody(
   let status = HttpStatus.INTERNAL_SERVER_ERROR;
   let message = 'Internal server error';
   let extra: Record<string, unknown> = {};
+  let code: ErrorCode | undefined;
   if (err instanceof HttpException) {
     status = err.getStatus();
     const res = err.getResponse();
     if (typeof res === 'string') message = res;
     else {
-      const { message: m, error: _e, statusCode: _s, ...rest } = res as Record<string, unknown>;
+      const {
+        message: m,
+        error: _e,
+        statusCode: _s,
+        code: c,
+        ...rest
+      } = res as Record<string, unknown>;
       message = Array.isArray(m) ? m.join('; ') : typeof m === 'string' ? m : err.message;
+      if (typeof c === 'string') code = c as ErrorCode;
       extra = rest;
     }
   } else if (isRedisUnavailable(err)) {
     status = HttpStatus.SERVICE_UNAVAILABLE;
     message = 'Redis is unavailable, retry later';
+    code = 'DEPENDENCY_UNAVAILABLE';
   } else if (isClientError(err)) {
     status = err.statusCode;
     message = FASTIFY_MESSAGES[err.code ?? ''] ?? err.message;
@@ -64,6 +80,7 @@ export function toErrorBody(
   const body = {
     statusCode: status,
     error: STATUS_CODES[status] ?? 'Error',
+    code: code ?? codeForStatus(status),
     message,
     requestId,
     ...extra,

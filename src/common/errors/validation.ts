@@ -19,9 +19,14 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 export function validationFailed(fields: FieldError[]): BadRequestException {
   return new BadRequestException({
     message: `Validation failed: ${fields.map((f) => `${f.field} (${f.messages.join(', ')})`).join('; ')}`,
+    code: 'VALIDATION_FAILED',
     errors: fields,
   });
 }
+
+/** A 400 naming one field: the same shape as any other validation failure. */
+export const invalidField = (field: string, message: string): BadRequestException =>
+  validationFailed([{ field, messages: [message] }]);
 
 /** Also refuses a body that is JSON but not an object (`null`, an array, a number) for a DTO. */
 class StrictValidationPipe extends ValidationPipe {
@@ -35,11 +40,7 @@ class StrictValidationPipe extends ValidationPipe {
       value !== undefined &&
       (typeof value !== 'object' || value === null || Array.isArray(value))
     ) {
-      const messages = ['body must be a JSON object'];
-      throw new BadRequestException({
-        message: 'Validation failed: body must be a JSON object',
-        errors: [{ field: 'body', messages }],
-      });
+      throw invalidField('body', 'body must be a JSON object');
     }
     return super.transform(value, metadata);
   }

@@ -4,8 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { rateLimitConfig, type RateLimitConfig } from '../../config';
 import { ApiKeys } from '../auth/api-keys';
 import { toErrorBody } from '../errors/error-body';
-
-const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
+import { isPublicPath } from '../auth/public.decorator';
 
 /**
  * The `anonymous` limit for requests no route matched. Nest guards never run for those, yet a
@@ -39,7 +38,7 @@ export class AnonymousLimiter {
 
   /** Seconds to wait when this unmatched, keyless request is over the limit; else undefined. */
   private async retryAfter(req: FastifyRequest): Promise<number | undefined> {
-    if (PUBLIC_PREFIXES.some((p) => req.url === p || req.url.startsWith(`${p}/`))) return undefined;
+    if (isPublicPath(req.url)) return undefined;
     if (this.keys.identify(req.headers['x-api-key'])) return undefined;
     return this.hit(req.ip);
   }

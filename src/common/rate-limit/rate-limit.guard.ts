@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  ServiceUnavailableException,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   ThrottlerGuard,
@@ -15,6 +9,7 @@ import {
   type ThrottlerRequest,
 } from '@nestjs/throttler';
 import { rateLimitConfig, type RateLimitConfig } from '../../config';
+import { appError } from '../errors/error-codes';
 import type { AuthedRequest } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
 import { RATE_LIMIT_GROUP } from './rate-limit-group.decorator';
@@ -61,7 +56,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     } catch (e) {
       if ((e as { getStatus?: () => number }).getStatus?.() === 429) throw e;
       if (this.cfg.failClosed.has(group))
-        throw new ServiceUnavailableException('Rate limiter unavailable, retry later');
+        throw appError(503, 'DEPENDENCY_UNAVAILABLE', 'Rate limiter unavailable, retry later');
       this.log.warn(`rate limiter unavailable, letting ${group} through: ${(e as Error).message}`);
       return true;
     }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsObject } from 'class-validator';
-import { IsDnsLabel } from '../../eks/dto/params.dto';
+import { IsDnsLabel } from '../../common/validation/dns-label';
 
 export class EksCreateJobDto {
   @ApiProperty({

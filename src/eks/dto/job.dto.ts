@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsDnsLabel } from './params.dto';
+import { IsDnsLabel } from '../../common/validation/dns-label';
 
 export class EnvVarDto {
   @ApiProperty({ example: 'MODE' })

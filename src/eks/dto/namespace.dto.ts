@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional } from 'class-validator';
-import { IsDnsLabel } from './params.dto';
+import { IsDnsLabel } from '../../common/validation/dns-label';
 
 export class CreateNamespaceDto {
   @ApiProperty({

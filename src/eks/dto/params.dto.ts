@@ -1,14 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Matches, MaxLength } from 'class-validator';
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_MESSAGE =
-  'must be a DNS-1123 label: lower-case letters, digits and -, starting and ending alphanumeric';
-
-export const IsDnsLabel = () => (target: object, key: string) => {
-  Matches(DNS_LABEL, { message: `$property ${DNS_MESSAGE}` })(target, key);
-  MaxLength(63)(target, key);
-};
+import { IsDnsLabel } from '../../common/validation/dns-label';
 
 export class NamespaceParams {
   @ApiProperty({ example: 'team-a', description: 'Namespace (DNS-1123 label)' })

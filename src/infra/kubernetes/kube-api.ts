@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { eksConfig, type EksConfig } from '../../config';
+import { kubernetesConfig, type KubernetesConfig } from '../../config';
 import { counter, histogram } from '../../observability/metric';
 import {
   EKS_TOKEN_SOURCE,
@@ -62,7 +62,7 @@ export class KubeApi {
   constructor(
     @Inject(KUBE_CONFIG) private readonly kc: KubeConfigOrNull,
     @Inject(EKS_TOKEN_SOURCE) private readonly tokens: EksTokenSourceOrNull,
-    @Inject(eksConfig.KEY) private readonly cfg: EksConfig,
+    @Inject(kubernetesConfig.KEY) private readonly cfg: KubernetesConfig,
   ) {}
 
   get enabled(): boolean {

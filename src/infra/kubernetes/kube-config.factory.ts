@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { EksConfig, KubernetesConfig } from '../../config';
+import type { KubernetesConfig } from '../../config';
 import { counter } from '../../observability/metric';
 import { describeEksCluster } from './eks-cluster';
 import { EksTokenSource } from './eks-token';
@@ -37,13 +37,13 @@ export function shareDispatcher(kc: KubeConfig): () => Promise<void> {
  * Builds the KubeConfig for the configured auth mode. The client library is imported only when
  * a mode needs it: loading it costs ~0.6 s of start-up.
  */
-export async function createKubeSetup(cfg: KubernetesConfig, eks: EksConfig): Promise<KubeSetup> {
+export async function createKubeSetup(cfg: KubernetesConfig): Promise<KubeSetup> {
   if (cfg.auth === 'disabled') return { kc: null, tokens: null, close: async () => undefined };
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   let tokens: EksTokenSource | null = null;
   if (cfg.auth === 'eks') {
-    const { name, region, tokenRefreshMs, requestTimeoutMs } = eks.cluster;
+    const { name, region, tokenRefreshMs, requestTimeoutMs } = cfg.cluster;
     const info = await describeEksCluster(name!, region!, requestTimeoutMs);
     const source = new EksTokenSource({
       clusterName: name!,

@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { eksConfig, kubernetesConfig, type EksConfig, type KubernetesConfig } from '../../config';
+import { kubernetesConfig, type KubernetesConfig } from '../../config';
 import { createKubeSetup } from './kube-config.factory';
 import { KubeApi } from './kube-api';
 import { EKS_TOKEN_SOURCE, KUBE_CONFIG, KUBE_SETUP, type KubeSetup } from './kubernetes.tokens';
@@ -9,8 +9,8 @@ import { EKS_TOKEN_SOURCE, KUBE_CONFIG, KUBE_SETUP, type KubeSetup } from './kub
   providers: [
     {
       provide: KUBE_SETUP,
-      inject: [kubernetesConfig.KEY, eksConfig.KEY],
-      useFactory: (c: KubernetesConfig, e: EksConfig) => createKubeSetup(c, e),
+      inject: [kubernetesConfig.KEY],
+      useFactory: (c: KubernetesConfig) => createKubeSetup(c),
     },
     { provide: KUBE_CONFIG, inject: [KUBE_SETUP], useFactory: (s: KubeSetup) => s.kc },
     { provide: EKS_TOKEN_SOURCE, inject: [KUBE_SETUP], useFactory: (s: KubeSetup) => s.tokens },

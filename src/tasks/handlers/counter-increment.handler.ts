@@ -1,17 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CounterService } from '../../counter';
+import {
+  CounterService,
+  IDEMPOTENCY_KEY_PATTERN,
+  MAX_BY,
+  NAME_PATTERN,
+  NAME_RULE,
+} from '../../counter';
 import { parsePayload, type TaskContext, type TaskHandler } from './task-handler';
 
-/** The counter feature's own limits, checked here too so a bad payload is a 400 at submission. */
+/** The counter feature's own rules (imported, not copied), so a bad payload is a 400 at submission. */
 export class CounterIncrementPayload {
-  @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
-    message: 'name must match ^[a-z0-9][a-z0-9._-]{0,63}$',
-  })
+  @Matches(NAME_PATTERN, { message: NAME_RULE })
   name!: string;
-  @IsOptional() @IsInt() @Min(-1_000_000_000) @Max(1_000_000_000) by?: number;
+  @IsOptional() @IsInt() @Min(-MAX_BY) @Max(MAX_BY) by?: number;
   @IsOptional()
-  @Matches(/^[\x21-\x7e]{1,128}$/, {
+  @Matches(IDEMPOTENCY_KEY_PATTERN, {
     message: 'idempotencyKey must be 1-128 visible ASCII characters',
   })
   idempotencyKey?: string;

@@ -1,7 +1,10 @@
-import type { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { flattenValidationErrors, validationFailed } from '../../common/errors/validation';
+import {
+  flattenValidationErrors,
+  invalidField,
+  validationFailed,
+} from '../../common/errors/validation';
 
 /** What a handler sees of the job it runs. */
 export interface TaskContext {
@@ -20,9 +23,7 @@ export interface TaskHandler<P = unknown> {
   run(payload: P, ctx: TaskContext): Promise<unknown>;
 }
 
-export function payloadError(field: string, message: string): BadRequestException {
-  return validationFailed([{ field, messages: [message] }]);
-}
+export const payloadError = invalidField;
 
 /** Validates an object payload against a class-validator class, like the global pipe does for bodies. */
 export function parsePayload<T extends object>(cls: new () => T, payload: unknown): T {
