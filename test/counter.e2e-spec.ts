@@ -4,7 +4,13 @@ import type { Redis } from 'ioredis';
 import { CounterService } from '../src/counter';
 import { closeRedis } from '../src/infra/redis';
 import { auth, bootApp } from './support/app';
-import { counterTag, REDIS_MODES, redisClient, redisEnv } from './support/redis-modes';
+import {
+  counterTag,
+  REDIS_MODES,
+  redisClient,
+  redisEnv,
+  untilRedisReady,
+} from './support/redis-modes';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const unique = (base: string) => `${base}-${randomUUID().slice(0, 8)}`;
@@ -16,6 +22,7 @@ describe.each(REDIS_MODES)('counters (embedded Redis, %s)', (mode) => {
   let redis: Redis;
   beforeAll(async () => {
     app = await bootApp(redisEnv(mode));
+    await untilRedisReady(app);
     redis = redisClient(mode);
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp, TEST_KEY } from './support/app';
-import { REDIS_MODES, redisEnv } from './support/redis-modes';
+import { REDIS_MODES, redisEnv, untilRedisReady } from './support/redis-modes';
 import { getTask, status, submit, uniqueQueue, waitTask } from './support/tasks';
 
 jest.setTimeout(20_000);
@@ -16,6 +16,7 @@ describe.each(REDIS_MODES)('tasks (real Redis, %s, in-process worker)', (mode) =
       TASKS_BACKOFF_MS: '50',
       INGEST_ENABLED: 'false',
     });
+    await untilRedisReady(app);
   });
   afterAll(() => app.close());
 

@@ -1,4 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
+import { TEST_KEY } from './app';
 
 /**
  * The suites whose main cases run against both Redis modes: a standalone redis-server and a real
@@ -37,4 +38,40 @@ export async function allKeys(client: Redis, pattern: string): Promise<string[]>
   if (client.status !== 'ready') await new Promise((r) => client.once('ready', r));
   const nodes = (client as unknown as Cluster).nodes('master');
   return (await Promise.all(nodes.map((n) => n.keys(pattern)))).flat();
+}
+
+/**
+ * Waits until the app's Redis answers (/health/ready 200): a Cluster client learns the slot map
+ * after connecting, which on a loaded machine can outlast the 2 s the app waits at start.
+ */
+export async function untilRedisReady(app: {
+  inject(o: {
+    method: 'GET';
+    url: string;
+    headers?: Record<string, string>;
+  }): Promise<{ statusCode: number }>;
+}): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  const wait = async (ok: () => Promise<boolean>) => {
+    while (!(await ok())) {
+      if (Date.now() > deadline) throw new Error('Redis not ready after 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await wait(
+    async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200,
+  );
+  // Every node connection up: 12 reads in a row on names spread over the slots answer 200.
+  await wait(async () => {
+    const codes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        app.inject({
+          method: 'GET',
+          url: `/v1/counters/warm-${i}`,
+          headers: { 'x-api-key': TEST_KEY },
+        }),
+      ),
+    );
+    return codes.every((c) => c.statusCode === 200);
+  });
 }

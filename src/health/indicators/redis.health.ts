@@ -41,6 +41,8 @@ export class RedisHealth {
    * failed check. `fail` (slots without a primary, mid-failover) is tolerated for the grace period.
    */
   private async clusterState(): Promise<{ cluster_state: string }> {
+    // The request-path client refuses commands (503) until it has the slot map: not ready before.
+    if (this.redis.status !== 'ready') throw new Error(`cluster client ${this.redis.status}`);
     const nodes = (this.redis as unknown as Cluster).nodes('master');
     if (!nodes.length) throw new Error('no cluster node connected');
     const info = await Promise.any(nodes.map((n) => n.cluster('INFO') as Promise<string>)).catch(
