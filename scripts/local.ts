@@ -20,6 +20,7 @@ import {
   startStack,
   type KubeCluster,
 } from './stack/index.ts';
+import { startRedisCluster, type RedisClusterProcess } from './stack/redis-cluster.ts';
 
 /** Builds (first run only, with progress) and starts the local control plane. */
 async function startLocalKube(): Promise<KubeCluster> {
@@ -78,12 +79,20 @@ async function main(): Promise<void> {
   }
   const stack = stackResult.value;
   const kube = kubeResult.value;
+  // `npm run local -- --redis-cluster`: also a real 6-node Redis Cluster, and the app in cluster mode.
+  const redisCluster: RedisClusterProcess | undefined = args.includes('--redis-cluster')
+    ? await startRedisCluster().catch(async (e: unknown) => {
+        await Promise.allSettled([stack.stop(), kube?.stop()]);
+        throw e;
+      })
+    : undefined;
   const apiKey = process.env.API_KEYS ? undefined : devKey(persist);
   const port = process.env.PORT ?? '3000';
   const kubeconfig = process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config');
   const env = {
     ...process.env,
     ...stack.env,
+    ...(redisCluster ? { REDIS_MODE: 'cluster', REDIS_URL: redisCluster.url } : {}),
     NODE_ENV: 'development',
     PORT: port,
     HOST: process.env.HOST ?? '127.0.0.1',
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
       `  Swagger:   ${base}/docs`,
       `  Ready:     ${base}/health/ready`,
       `  Metrics:   ${base}/metrics`,
-      `  Redis:     ${stack.redis.url}   SQS: ${stack.sqs.url}   DynamoDB: ${stack.dynamo.url}`,
+      `  Redis:     ${redisCluster ? `cluster ${redisCluster.seeds}` : stack.redis.url}   SQS: ${stack.sqs.url}   DynamoDB: ${stack.dynamo.url}`,
       `  Kubernetes: ${env.K8S_AUTH}${env.K8S_AUTH === 'disabled' ? ' (eks routes answer 503; set K8S_AUTH=kubeconfig with KUBECONFIG, or K8S_AUTH=eks, to use a cluster, or run npm run local -- --kube)' : ''}`,
       `  try: curl -H 'X-API-Key: ${apiKey ?? '<your key>'}' ${base}/v1/counters/demo`,
       ...(kube
@@ -130,7 +139,7 @@ async function main(): Promise<void> {
       app.kill('SIGTERM');
       await new Promise((r) => app.once('exit', r));
     }
-    await Promise.allSettled([stack.stop(), kube?.stop()]);
+    await Promise.allSettled([stack.stop(), kube?.stop(), redisCluster?.stop()]);
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));

@@ -1,21 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CounterService } from '../src/counter';
 import { closeRedis } from '../src/infra/redis';
 import { auth, bootApp } from './support/app';
+import {
+  counterTag,
+  REDIS_MODES,
+  redisClient,
+  redisEnv,
+  untilRedisReady,
+} from './support/redis-modes';
 
 const MAX = Number.MAX_SAFE_INTEGER;
-/** Default REDIS_KEY_PREFIX + COUNTER_KEY_PREFIX + 'value:'. */
-const valueKey = (name: string) => `platform:counter:value:${name}`;
 const unique = (base: string) => `${base}-${randomUUID().slice(0, 8)}`;
 
-describe('counters (embedded Redis)', () => {
+describe.each(REDIS_MODES)('counters (embedded Redis, %s)', (mode) => {
+  /** Default REDIS_KEY_PREFIX + COUNTER_KEY_PREFIX + 'value:'; the name in a hash tag in cluster mode. */
+  const valueKey = (name: string) => `platform:counter:value:${counterTag(mode, name)}`;
   let app: NestFastifyApplication;
   let redis: Redis;
   beforeAll(async () => {
-    app = await bootApp();
-    redis = new Redis(process.env.REDIS_URL!);
+    app = await bootApp(redisEnv(mode));
+    await untilRedisReady(app);
+    redis = redisClient(mode);
   });
   afterAll(async () => {
     await app.close();
@@ -141,10 +149,14 @@ describe('counters (embedded Redis)', () => {
       const name = unique('idem-conflict');
       const key = randomUUID();
       await increment(name, { by: 1 }, key);
+      const other = unique('other');
+      const onOther = await increment(other, { by: 1 }, key);
+      // Cluster mode: a key's record lives in its counter's slot, so keys are per counter.
+      if (mode === 'cluster') expect(onOther.json()).toEqual({ name: other, value: 1 });
       for (const res of [
         await increment(name, { by: 2 }, key),
         await reset(name, key),
-        await increment(unique('other'), { by: 1 }, key),
+        ...(mode === 'standalone' ? [onOther] : []),
       ]) {
         expect(res.statusCode).toBe(422);
         expect(res.json()).toMatchObject({

@@ -1,15 +1,26 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { bootApp, OTHER_KEY, TEST_KEY } from './support/app';
+import { allKeys, REDIS_MODES, redisClient, redisEnv } from './support/redis-modes';
 
-/** Its own Redis: limits are counted there, and the suite stops it. */
-describe('rate limits', () => {
+/**
+ * Standalone: its own Redis, where limits are counted, and the suite stops it. Cluster: the shared
+ * test cluster under a key prefix of this run's own, so other suites' requests count elsewhere.
+ */
+describe.each(REDIS_MODES)('rate limits (%s)', (mode) => {
   let redis: RedisProcess;
   let app: NestFastifyApplication;
+  const run = Math.random().toString(36).slice(2, 8);
+  const prefix = mode === 'standalone' ? 'platform:' : `rl-${run}:`;
+  /** Where an app of this suite keeps its Redis keys (`own` = a prefix of its own). */
+  const at = (own?: string) =>
+    mode === 'standalone'
+      ? { REDIS_URL: redis.url, ...(own ? { REDIS_KEY_PREFIX: own } : {}) }
+      : { ...redisEnv(mode), REDIS_KEY_PREFIX: own ? `${run}-${own}` : prefix };
   beforeAll(async () => {
-    redis = await startRedis();
+    if (mode === 'standalone') redis = await startRedis();
     app = await bootApp({
-      REDIS_URL: redis.url,
+      ...at(),
       INGEST_ENABLED: 'false',
       RATE_LIMITS: 'default=5,anonymous=3',
       RATE_LIMIT_WINDOW_SECONDS: '30',
@@ -17,7 +28,7 @@ describe('rate limits', () => {
   });
   afterAll(async () => {
     await app.close();
-    await redis.stop();
+    await redis?.stop();
   });
 
   const get = (url: string, key?: string) =>
@@ -53,10 +64,9 @@ describe('rate limits', () => {
 
   it('limits unknown paths too for requests without a valid key (no free key guessing via 401 vs 404)', async () => {
     const probe = await bootApp({
-      REDIS_URL: redis.url,
+      ...at('probe:'),
       INGEST_ENABLED: 'false',
       RATE_LIMITS: 'default=100,anonymous=2',
-      REDIS_KEY_PREFIX: 'probe:',
     });
     try {
       const statuses = [];
@@ -90,10 +100,9 @@ describe('rate limits', () => {
 
   it('limits failed sign-ins to the queue UI per IP, never a signed-in user', async () => {
     const ui = await bootApp({
-      REDIS_URL: redis.url,
+      ...at('ui:'),
       INGEST_ENABLED: 'false',
       RATE_LIMITS: 'default=100,anonymous=2',
-      REDIS_KEY_PREFIX: 'ui:',
     });
     const basic = (password: string) => ({
       authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}`,
@@ -127,40 +136,42 @@ describe('rate limits', () => {
   });
 
   it('stores the counters in Redis under the key prefix, never the key itself', async () => {
-    const { Redis } = await import('ioredis');
-    const client = new Redis(redis.url);
-    const keys = await client.keys('*');
+    const client =
+      mode === 'standalone' ? new (await import('ioredis')).Redis(redis.url) : redisClient(mode);
+    const keys = await allKeys(client, '*');
     await client.quit();
     // The tasks queue (bull) and the unknown-path test (its own prefix) share this Redis.
-    const ours = keys.filter((k) => k.startsWith('platform:') && !k.startsWith('platform:bull:'));
+    const ours = keys.filter((k) => k.startsWith(prefix) && !k.startsWith(`${prefix}bull:`));
     expect(ours.length).toBeGreaterThan(0);
-    expect(ours.every((k) => k.startsWith('platform:rl:'))).toBe(true);
+    expect(ours.every((k) => k.startsWith(`${prefix}rl:`))).toBe(true);
     expect(keys.join(' ')).not.toContain(TEST_KEY);
   });
 
-  it('fails open by default and closed for the groups configured so when Redis is down', async () => {
-    const closed = await bootApp({
-      REDIS_URL: redis.url,
-      INGEST_ENABLED: 'false',
-      RATE_LIMIT_FAIL_CLOSED: 'default',
-    });
-    try {
-      await redis.stop();
-      const open = await get('/', OTHER_KEY);
-      expect(open.statusCode).toBe(200);
-      const t0 = Date.now();
-      const shut = await closed.inject({
-        method: 'GET',
-        url: '/',
-        headers: { 'x-api-key': TEST_KEY },
+  // Stopping Redis is this standalone suite's own; cluster node loss is in redis-cluster-failover.
+  if (mode === 'standalone')
+    it('fails open by default and closed for the groups configured so when Redis is down', async () => {
+      const closed = await bootApp({
+        ...at(),
+        INGEST_ENABLED: 'false',
+        RATE_LIMIT_FAIL_CLOSED: 'default',
       });
-      expect(Date.now() - t0).toBeLessThan(1500);
-      expect(shut.statusCode).toBe(503);
-      expect(shut.json().message).toMatch(/Rate limiter unavailable/);
-      expect(shut.json().code).toBe('DEPENDENCY_UNAVAILABLE');
-    } finally {
-      await closed.close();
-      await redis.start();
-    }
-  });
+      try {
+        await redis.stop();
+        const open = await get('/', OTHER_KEY);
+        expect(open.statusCode).toBe(200);
+        const t0 = Date.now();
+        const shut = await closed.inject({
+          method: 'GET',
+          url: '/',
+          headers: { 'x-api-key': TEST_KEY },
+        });
+        expect(Date.now() - t0).toBeLessThan(1500);
+        expect(shut.statusCode).toBe(503);
+        expect(shut.json().message).toMatch(/Rate limiter unavailable/);
+        expect(shut.json().code).toBe('DEPENDENCY_UNAVAILABLE');
+      } finally {
+        await closed.close();
+        await redis.start();
+      }
+    });
 });

@@ -1,19 +1,22 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp, TEST_KEY } from './support/app';
+import { REDIS_MODES, redisEnv, untilRedisReady } from './support/redis-modes';
 import { getTask, status, submit, uniqueQueue, waitTask } from './support/tasks';
 
 jest.setTimeout(20_000);
 
-describe('tasks (real Redis, in-process worker)', () => {
+describe.each(REDIS_MODES)('tasks (real Redis, %s, in-process worker)', (mode) => {
   let app: NestFastifyApplication;
   const queue = uniqueQueue('main');
   beforeAll(async () => {
     app = await bootApp({
+      ...redisEnv(mode),
       TASKS_QUEUE_NAME: queue,
       TASKS_CONCURRENCY: '4',
       TASKS_BACKOFF_MS: '50',
       INGEST_ENABLED: 'false',
     });
+    await untilRedisReady(app);
   });
   afterAll(() => app.close());
 

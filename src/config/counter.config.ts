@@ -15,8 +15,16 @@ export class CounterEnv {
 export const counterConfig = registerAs('counter', () => {
   const e = parseEnv(CounterEnv);
   // Counter keys live under the service-wide prefix, then the counter's own.
-  const prefix = loadEnv().REDIS_KEY_PREFIX + e.COUNTER_KEY_PREFIX;
+  const env = loadEnv();
+  const prefix = env.REDIS_KEY_PREFIX + e.COUNTER_KEY_PREFIX;
   return {
+    /**
+     * Cluster mode: the counter's name goes in a hash tag (`value:{name}`, `idem:{name}:<key>`,
+     * `op:{name}:<id>`) so its value and records share a slot (one script touches them together).
+     */
+    hashTags: env.REDIS_MODE === 'cluster',
+    waitReplicas: env.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
     valueKeyPrefix: `${prefix}value:`,
     idempotencyKeyPrefix: `${prefix}idem:`,
     idempotencyTtlMs: e.COUNTER_IDEMPOTENCY_TTL_SECONDS * 1000,

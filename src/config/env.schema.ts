@@ -57,6 +57,17 @@ export class Env {
   @Matches(/^[A-Za-z0-9:_.-]{0,64}$/, { message: 'must be 0-64 chars of [A-Za-z0-9:_.-]' })
   REDIS_KEY_PREFIX = 'platform:';
   @IsInt() @Min(50) @Max(60_000) REDIS_COMMAND_TIMEOUT_MS = 1000;
+  /** `cluster`: REDIS_URL (or REDIS_CLUSTER_NODES) are seeds of a Redis Cluster (docs/scaling.md). */
+  @IsIn(['standalone', 'cluster']) REDIS_MODE: 'standalone' | 'cluster' = 'standalone';
+  /** Comma-separated cluster seeds (`host:port` or redis(s):// URLs); REDIS_URL alone when empty. */
+  @Matches(/^(\s*(rediss?:\/\/)?[^\s,]+:\d+\/?\s*)?(,\s*(rediss?:\/\/)?[^\s,]+:\d+\/?\s*)*$/, {
+    message: 'must be a comma-separated list of host:port or redis(s):// URLs',
+  })
+  REDIS_CLUSTER_NODES = '';
+  /** Counter writes are acknowledged only once WAIT confirms this many replicas have them. */
+  @IsInt() @Min(0) @Max(5) REDIS_WAIT_REPLICAS = 0;
+  /** How long a counter write waits for those replicas before it answers 503 (and is undone). */
+  @IsInt() @Min(10) @Max(10_000) REDIS_WAIT_TIMEOUT_MS = 500;
 
   @IsOptional() @IsString() AWS_REGION?: string;
   @IsInt() @Min(100) @Max(120_000) AWS_REQUEST_TIMEOUT_MS = 5000;

@@ -4,13 +4,17 @@ import type { Redis } from 'ioredis';
  * Applies an increment or reset and records its result under the Idempotency-Key in one atomic
  * Redis step, so no crash can apply a change without recording it (or the reverse).
  *
- * KEYS[1] counter value, KEYS[2] idempotency record (absent without a key).
+ * KEYS[1] counter value, KEYS[2] idempotency record (KEYS[1] again without a key: the script
+ * always takes two keys, so the key comes first in its arguments, which is how ioredis's
+ * auto-pipelining picks a cluster node for a custom command; numKeys first sent every script
+ * to the node of the slot of "1" or "2").
  * ARGV op ('inc' | 'reset'), by, request fingerprint, record TTL in ms, |value| limit.
  * Returns { code, value as a decimal string }: values are formatted with %d because Lua's
  * tostring prints large numbers in exponent form.
  */
 const APPLY_LUA = `
 local rec = KEYS[2]
+if rec == KEYS[1] then rec = nil end
 if rec then
   local prev = redis.call('GET', rec)
   if prev then
@@ -44,8 +48,8 @@ const CANCEL = 'counterCancel';
 type ApplyReply = [ApplyCode, string];
 /** A client with both counter scripts defined (defineCounterScripts). */
 export type WithCounterScripts = Redis & {
-  [COMMAND](numKeys: number, ...args: (string | number)[]): Promise<ApplyReply>;
-  [CANCEL](numKeys: number, ...args: (string | number)[]): Promise<number>;
+  [COMMAND](...keysThenArgs: (string | number)[]): Promise<ApplyReply>;
+  [CANCEL](...keysThenArgs: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -57,8 +61,10 @@ export type WithCounterScripts = Redis & {
  */
 export function defineCounterScripts(redis: Redis): WithCounterScripts {
   const r = redis as WithCounterScripts;
-  if (typeof r[COMMAND] !== 'function') redis.defineCommand(COMMAND, { lua: APPLY_LUA });
-  if (typeof r[CANCEL] !== 'function') redis.defineCommand(CANCEL, { lua: CANCEL_LUA });
+  if (typeof r[COMMAND] !== 'function')
+    redis.defineCommand(COMMAND, { lua: APPLY_LUA, numberOfKeys: 2 });
+  if (typeof r[CANCEL] !== 'function')
+    redis.defineCommand(CANCEL, { lua: CANCEL_LUA, numberOfKeys: 2 });
   return r;
 }
 
@@ -76,10 +82,9 @@ export async function apply(
   a: ApplyArgs,
 ): Promise<{ code: ApplyCode; value: number }> {
   const i = a.idempotency;
-  const keys = i ? [a.valueKey, i.recordKey] : [a.valueKey];
   const [code, value] = await redis[COMMAND](
-    keys.length,
-    ...keys,
+    a.valueKey,
+    i ? i.recordKey : a.valueKey,
     a.op,
     a.by,
     i?.fingerprint ?? '',
@@ -111,5 +116,5 @@ export function cancelIncrement(
   redis: WithCounterScripts,
   a: { valueKey: string; recordKey: string; by: number; ttlMs: number },
 ): Promise<number> {
-  return redis[CANCEL](2, a.valueKey, a.recordKey, a.by, a.ttlMs);
+  return redis[CANCEL](a.valueKey, a.recordKey, a.by, a.ttlMs);
 }

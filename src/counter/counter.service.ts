@@ -9,7 +9,13 @@ import {
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException } from '../common/errors/error-body';
 import { counterConfig, redisConfig, type CounterConfig, type RedisConfig } from '../config';
-import { isRedisNotSent, isRedisUnavailable, REDIS, withCommandDeadline } from '../infra/redis';
+import {
+  isRedisNotSent,
+  isRedisUnavailable,
+  REDIS,
+  ReplicaWait,
+  withCommandDeadline,
+} from '../infra/redis';
 import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
 import { apply, ApplyCode, defineCounterScripts, type WithCounterScripts } from './counter.script';
@@ -37,6 +43,8 @@ interface Outcome {
 export class CounterService implements OnApplicationShutdown {
   private readonly redis: WithCounterScripts;
   private readonly unanswered: UnansweredIncrements;
+  /** REDIS_WAIT_REPLICAS ≥ 1: writes are answered only once replicas confirm them. */
+  private readonly replicaWait?: ReplicaWait;
   private readonly ops = counter({
     name: 'counter_operations_total',
     help: 'Counter operations by operation (get, increment, reset) and result',
@@ -50,6 +58,13 @@ export class CounterService implements OnApplicationShutdown {
   ) {
     this.redis = defineCounterScripts(redis);
     this.unanswered = new UnansweredIncrements(this.redis, cfg.outcomeTtlMs);
+    if (cfg.waitReplicas > 0)
+      this.replicaWait = new ReplicaWait(redis, cfg.waitReplicas, cfg.waitTimeoutMs);
+  }
+
+  /** Increments answered 503 that are still to be undone (see UnansweredIncrements). */
+  get unreconciled(): number {
+    return this.unanswered.size;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -62,7 +77,7 @@ export class CounterService implements OnApplicationShutdown {
     return this.run('get', async () => {
       checkName(name);
       const raw = await withCommandDeadline(
-        this.redis.get(this.cfg.valueKeyPrefix + name),
+        this.redis.get(this.valueKey(name)),
         this.redisCfg.commandTimeoutMs,
       );
       return { value: { name, value: raw === null ? 0 : Number(raw) }, result: 'ok' };
@@ -92,11 +107,14 @@ export class CounterService implements OnApplicationShutdown {
     by: number,
     key?: string,
   ): Promise<Outcome> {
-    const valueKey = this.cfg.valueKeyPrefix + name;
-    // Keys are global to the counter feature: the same key on another counter is a conflict too.
+    const valueKey = this.valueKey(name);
+    // Keys are global to the counter feature: the same key on another counter is a conflict too
+    // (in cluster mode records live in the counter's slot, so keys are per counter there).
     const fingerprint = op === 'inc' ? `inc:${name}:${by}` : `reset:${name}`;
+    const tag = this.cfg.hashTags ? `{${name}}:` : '';
     // A key-free increment records its outcome under a key of its own, so a 503 can be reconciled.
-    const outcome = !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + randomUUID() : undefined;
+    const outcome =
+      !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + tag + randomUUID() : undefined;
     let reply: Awaited<ReturnType<typeof apply>>;
     try {
       // One Lua script checks the Idempotency-Key (or records the outcome) and applies the change.
@@ -112,7 +130,7 @@ export class CounterService implements OnApplicationShutdown {
               limit: MAX_VALUE,
               idempotency: key
                 ? {
-                    recordKey: this.cfg.idempotencyKeyPrefix + key,
+                    recordKey: this.cfg.idempotencyKeyPrefix + tag + key,
                     fingerprint,
                     ttlMs: this.cfg.idempotencyTtlMs,
                   }
@@ -132,9 +150,23 @@ export class CounterService implements OnApplicationShutdown {
       throw err;
     }
     const { code, value } = reply;
+    if (
+      this.replicaWait &&
+      (code === ApplyCode.Applied || code === ApplyCode.Replayed) &&
+      !(await this.replicaWait.confirm(valueKey))
+    ) {
+      // Applied on the primary but not confirmed on enough replicas: it could vanish in a failover,
+      // so it is answered 503 and, like a lost reply, undone (a key-free increment) once Redis answers.
+      if (outcome) this.unanswered.add({ valueKey, recordKey: outcome, by });
+      throw new ReplicasUnconfirmed();
+    }
     if (code === ApplyCode.Conflict) throw new IdempotencyConflict();
     if (code === ApplyCode.OutOfRange) throw new OutOfRange(name, value, by);
     return { value: { name, value }, result: code === ApplyCode.Replayed ? 'replayed' : 'ok' };
+  }
+
+  private valueKey(name: string): string {
+    return this.cfg.valueKeyPrefix + (this.cfg.hashTags ? `{${name}}` : name);
   }
 
   /** Counts the outcome and maps Redis outages to 503. */
@@ -149,6 +181,13 @@ export class CounterService implements OnApplicationShutdown {
       if (result === 'unavailable') throw new DependencyUnavailableException('Redis');
       throw err;
     }
+  }
+}
+
+/** Raised as a Redis outage: answered 503 DEPENDENCY_UNAVAILABLE like any other. */
+class ReplicasUnconfirmed extends Error {
+  constructor() {
+    super('WAIT did not confirm the write on REDIS_WAIT_REPLICAS replicas in time');
   }
 }
 
@@ -179,6 +218,6 @@ function resultOf(err: unknown): Result {
   if (err instanceof IdempotencyConflict) return 'conflict';
   if (err instanceof OutOfRange) return 'out_of_range';
   if (err instanceof HttpException && err.getStatus() === 400) return 'invalid';
-  if (isRedisUnavailable(err)) return 'unavailable';
+  if (err instanceof ReplicasUnconfirmed || isRedisUnavailable(err)) return 'unavailable';
   return 'error';
 }

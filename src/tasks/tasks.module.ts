@@ -28,7 +28,7 @@ const queue = BullModule.registerQueueAsync({
   useFactory: (cfg: TasksConfig, redis: RedisConfig, producer: unknown) => ({
     name: cfg.queueName,
     connection: producer as never,
-    prefix: bullPrefix(redis),
+    prefix: bullPrefix(redis, cfg.queueName),
     // Tracing on: `add` spans, and the W3C context stored in the job (opts.telemetry).
     telemetry: bullTelemetry() as never,
   }),

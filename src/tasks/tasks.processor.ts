@@ -32,6 +32,8 @@ import { TasksMetrics } from './tasks.metrics';
 export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TasksWorker');
   private worker?: Worker;
+  /** The worker's cluster client (cluster mode): a passed-in client is ours to close, not BullMQ's. */
+  private cluster?: { disconnect(): void };
   /** Tasks this process is running now: shutdown waits for these, not for BullMQ's poll loop. */
   private readonly active = new Set<Promise<unknown>>();
 
@@ -46,9 +48,11 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    const connection = bullWorkerConnection(this.redisCfg);
+    if ('disconnect' in connection) this.cluster = connection as { disconnect(): void };
     this.worker = new Worker(this.cfg.queueName, (job) => this.process(job), {
-      connection: bullWorkerConnection(this.redisCfg),
-      prefix: bullPrefix(this.redisCfg),
+      connection,
+      prefix: bullPrefix(this.redisCfg, this.cfg.queueName),
       concurrency: this.cfg.concurrency,
       lockDuration: this.cfg.lockDurationMs,
       stalledInterval: this.cfg.stalledIntervalMs,
@@ -87,6 +91,7 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // which can hang for seconds after a Redis restart. (close() then close(true) would not
     // help: BullMQ returns the first, pending close to the second call.)
     await within(worker.close(true), 3000);
+    this.cluster?.disconnect();
   }
 
   private process(job: Job): Promise<unknown> {

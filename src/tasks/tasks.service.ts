@@ -19,6 +19,7 @@ import {
   isBullJobLocked,
   isBullJobNotInState,
   isRedisUnavailable,
+  ReplicaWait,
   waitReady,
 } from '../infra/redis';
 import { inSpan, propagationMetadata } from '../observability/tracing/spans';
@@ -89,6 +90,8 @@ function fieldsUnder(e: BadRequestException, prefix: string): FieldError[] {
 @Injectable()
 export class TasksService {
   private readonly pages: TaskPages;
+  /** REDIS_WAIT_REPLICAS ≥ 1: a task is answered 202 only once replicas have it (see confirmStored). */
+  private readonly replicaWait?: ReplicaWait;
 
   constructor(
     @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
@@ -99,6 +102,8 @@ export class TasksService {
     private readonly metrics: TasksMetrics,
   ) {
     this.pages = new TaskPages(queue, producer);
+    if (redisCfg.waitReplicas > 0)
+      this.replicaWait = new ReplicaWait(producer, redisCfg.waitReplicas, redisCfg.waitTimeoutMs);
     // Connection errors reach callers as 503s and /health/ready; without a listener BullMQ prints each one.
     queue.on('error', () => undefined);
     metrics.watch(() => this.redisOp(() => queue.getJobCounts()));
@@ -127,6 +132,7 @@ export class TasksService {
         item.fp.payload,
         this.jobOptions(item.id, item.fp, item.owner),
       );
+      await this.confirmStored();
       if (item.clientId) {
         // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
         const stored = await this.queue.getJob(item.id);
@@ -173,6 +179,7 @@ export class TasksService {
             { kind: 3 /* PRODUCER */ },
           )
         : [];
+      if (fresh.length) await this.confirmStored();
       // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
       const stored = await Promise.all(
         fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
@@ -387,6 +394,15 @@ export class TasksService {
   }
 
   /** Runs Redis work only on a ready connection, bounded in time; outages become 503. */
+  /**
+   * With REDIS_WAIT_REPLICAS ≥ 1, WAIT on the queue's node: a task a failover could lose is
+   * answered 503 instead of 202 (it may still run; a retry with the same client id is not added twice).
+   */
+  private async confirmStored(): Promise<void> {
+    if (this.replicaWait && !(await this.replicaWait.confirm(this.queue.keys.id)))
+      throw unavailable();
+  }
+
   private async redisOp<T>(fn: () => Promise<T>): Promise<T> {
     const budget = this.redisCfg.commandTimeoutMs;
     // A connect in flight (startup, or a reconnect about to succeed) gets a short grace, no more.

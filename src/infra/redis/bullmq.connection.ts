@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisConfig } from '../../config';
-import { createRedis } from './redis.factory';
+import { createCluster, createRedisClient } from './redis.factory';
 
 /** The producer-side ioredis client BullMQ queues share (fail-fast; see bullProducerConnection). */
 export const BULLMQ_PRODUCER = Symbol('BULLMQ_PRODUCER');
@@ -10,9 +10,15 @@ export const BULLMQ_PRODUCER = Symbol('BULLMQ_PRODUCER');
  * BullMQ's key prefix, under the app's REDIS_KEY_PREFIX: `platform:` gives `platform:bull`
  * (BullMQ adds its own `:`); BullMQ refuses an ioredis keyPrefix, so this is how it is scoped.
  */
-export function bullPrefix(cfg: Pick<RedisConfig, 'keyPrefix'>): string {
+export function bullPrefix(
+  cfg: Pick<RedisConfig, 'keyPrefix' | 'mode'>,
+  queueName = 'tasks',
+): string {
   const base = cfg.keyPrefix.replace(/:+$/, '');
-  return base ? `${base}:bull` : 'bull';
+  const prefix = base ? `${base}:bull` : 'bull';
+  // Cluster: every key of one queue must share a slot (BullMQ's scripts touch several), so the
+  // prefix ends in a hash tag named after the queue, `platform:bull:{tasks}`: one queue, one shard.
+  return cfg.mode === 'cluster' ? `${prefix}:{${queueName}}` : prefix;
 }
 
 /**
@@ -22,7 +28,7 @@ export function bullPrefix(cfg: Pick<RedisConfig, 'keyPrefix'>): string {
  * attempt failed, keep the rejection for good; connecting eagerly lets ioredis retry until ready.
  */
 export function bullProducerConnection(cfg: RedisConfig): Redis {
-  const redis = createRedis(cfg.url, cfg.commandTimeoutMs, { connectionName: 'bullmq-producer' });
+  const redis = createRedisClient(cfg, { connectionName: 'bullmq-producer' });
   redis.on('error', () => undefined); // outages surface as 503s and in /health/ready, not as log floods
   return redis;
 }
@@ -32,7 +38,17 @@ export function bullProducerConnection(cfg: RedisConfig): Redis {
  * (maxRetriesPerRequest: null, offline queue on); they reconnect with a capped backoff.
  * Options, not a client: each Worker makes its own normal and blocking connections from them.
  */
-export function bullWorkerConnection(cfg: RedisConfig): RedisOptions {
+export function bullWorkerConnection(cfg: RedisConfig): RedisOptions | Cluster {
+  if (cfg.mode === 'cluster')
+    return createCluster(cfg, {
+      enableOfflineQueue: true,
+      clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** times, 5000),
+      redisOptions: {
+        maxRetriesPerRequest: null,
+        connectTimeout: Math.max(cfg.commandTimeoutMs, 1000),
+        connectionName: 'bullmq-worker',
+      },
+    });
   return {
     url: cfg.url, // rediss:// turns TLS on by itself
     maxRetriesPerRequest: null,

@@ -5,3 +5,4 @@ export * from './redis.module';
 export * from './bullmq.connection';
 export * from './bullmq.module';
 export * from './redis.deadline';
+export * from './replica-wait';

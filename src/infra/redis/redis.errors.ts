@@ -6,9 +6,13 @@
 
 /** ioredis: the command was refused before it was written (offline queue off): it never ran. */
 const NOT_SENT = /Stream isn't writeable/;
-/** ioredis: Redis cannot be reached or answer now (answered as 503, not 500). */
+/**
+ * ioredis: Redis cannot be reached or answer now (answered as 503, not 500); in cluster mode
+ * also a cluster between two states (failover, slot migration, slot map refresh), covered by
+ * test/redis-cluster-failover.e2e-spec.ts.
+ */
 const UNAVAILABLE =
-  /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EPIPE|LOADING|Reached the max retries/i;
+  /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EPIPE|LOADING|Reached the max retries|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes|Cluster is ended|MASTERDOWN|READONLY/i;
 /** BullMQ: removing a job that a worker holds the lock of (it became active). */
 const JOB_LOCKED = /locked/i;
 /** BullMQ: retrying a job that is no longer in the failed state. */

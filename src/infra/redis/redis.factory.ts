@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../../config';
 
 /**
  * Request-path client: fails fast instead of queueing while Redis is down (no offline queue,
@@ -23,6 +24,72 @@ export function createRedis(
     autoResendUnfulfilledCommands: false,
     // ioredis turns rediss:// into TLS itself; nothing else is needed for ElastiCache in-transit TLS.
     ...extra,
+  });
+}
+
+type ConnectionCfg = Pick<RedisConfig, 'mode' | 'url' | 'seeds' | 'commandTimeoutMs'>;
+
+/**
+ * The request-path client for REDIS_MODE: a fail-fast Redis (createRedis) or, in cluster mode, an
+ * ioredis Cluster with the same fail-fast options on every node connection. Typed as Redis: the
+ * commands the features use (scripts, GET, pipelines, status, quit) exist on both with the same
+ * signatures, so features do not branch on the mode.
+ */
+export function createRedisClient(cfg: ConnectionCfg, extra: RedisOptions = {}): Redis {
+  if (cfg.mode !== 'cluster') return createRedis(cfg.url, cfg.commandTimeoutMs, extra);
+  return createCluster(cfg, {
+    // No auto-pipelining in a cluster: ioredis follows a MOVED/ASK for a pipeline only when every
+    // command in it failed with the same redirection, and an auto-pipeline mixes slots of one node,
+    // so during a slot migration or a failover callers got the raw MOVED (a 500). Each command on
+    // its own is redirected by itself. (Measured cost: docs/scaling.md.)
+    enableAutoPipelining: false,
+    enableOfflineQueue: false,
+    // A command whose node connection closed under it may have run (and replicated) before the
+    // node died: re-sending it to the new primary could apply an increment twice. It fails (503,
+    // reconciled like any lost reply); MOVED/ASK/TRYAGAIN/CLUSTERDOWN, never executed, are followed.
+    retryDelayOnFailover: 0,
+    redisOptions: {
+      maxRetriesPerRequest: 1,
+      commandTimeout: cfg.commandTimeoutMs,
+      connectTimeout: Math.max(cfg.commandTimeoutMs, 1000),
+      autoResendUnfulfilledCommands: false,
+      ...extra,
+    },
+  }) as unknown as Redis;
+}
+
+/**
+ * An ioredis Cluster from the seeds. TLS and AUTH come from the seed URLs (rediss://, user and
+ * password), as for standalone. With TLS the node names are kept as they are (no DNS lookup by
+ * ioredis): ElastiCache's certificates name the hosts, not their IPs, and its configuration
+ * endpoint is one DNS name for every node (ioredis then learns the rest with CLUSTER SLOTS).
+ */
+export function createCluster(
+  cfg: Pick<RedisConfig, 'seeds'>,
+  options: ClusterOptions & { redisOptions?: RedisOptions },
+): Cluster {
+  const urls = cfg.seeds.map((s) => new URL(s));
+  const tls = urls.some((u) => u.protocol === 'rediss:');
+  const withAuth = urls.find((u) => u.username || u.password);
+  const nodes = urls.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) }));
+  return new Cluster(nodes, {
+    enableAutoPipelining: true,
+    // Slot map refreshed every second besides on MOVED and node loss: a failover is seen soon.
+    slotsRefreshInterval: 1000,
+    slotsRefreshTimeout: 1000,
+    clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2000),
+    ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+    ...options,
+    redisOptions: {
+      ...(withAuth
+        ? {
+            username: decodeURIComponent(withAuth.username) || undefined,
+            password: decodeURIComponent(withAuth.password) || undefined,
+          }
+        : {}),
+      ...(tls ? { tls: {} } : {}),
+      ...options.redisOptions,
+    },
   });
 }
 

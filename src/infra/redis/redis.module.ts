@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { redisConfig, type RedisConfig } from '../../config';
-import { closeRedis, createRedis, waitReady } from './redis.factory';
+import { closeRedis, createRedisClient, waitReady } from './redis.factory';
 import { REDIS } from './redis.tokens';
 
 @Global()
@@ -17,7 +17,7 @@ import { REDIS } from './redis.tokens';
       provide: REDIS,
       inject: [redisConfig.KEY],
       useFactory: (cfg: RedisConfig) => {
-        const redis = createRedis(cfg.url, cfg.commandTimeoutMs);
+        const redis = createRedisClient(cfg);
         redis.on('error', () => undefined); // state is reported by /health/ready, not by log floods
         return redis;
       },
