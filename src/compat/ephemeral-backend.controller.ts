@@ -17,7 +17,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RawBodyException } from '../common/errors/raw-body.exception';
-import { EPHEMERAL_TYPE, TasksService, type Task } from '../tasks';
+import { TasksService, type Task } from '../tasks';
 
 import {
   EphemeralCreated,
@@ -27,6 +27,7 @@ import {
   EphemeralTaskList,
   EphemeralTaskView,
 } from './dto/ephemeral-task.dto';
+import { EPHEMERAL_TYPE } from './ephemeral.handler';
 
 /** ephemeral-backend task ids live under their own prefix (BullMQ refuses all-digit ids like "123"). */
 const jobId = (taskId: string) => `eb-${taskId}`;

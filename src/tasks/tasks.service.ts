@@ -21,6 +21,7 @@ import {
   isRedisUnavailable,
   waitReady,
 } from '../infra/redis';
+import { ExternalQueues } from './external/external-queues';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskRegistry } from './task-registry';
 import { toTask } from './task.mapper';
@@ -91,6 +92,7 @@ export class TasksService {
     @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
     private readonly registry: TaskRegistry,
     private readonly metrics: TasksMetrics,
+    private readonly external: ExternalQueues,
   ) {
     this.pages = new TaskPages(queue, producer);
     // Connection errors reach callers as 503s and /health/ready; without a listener BullMQ prints each one.
@@ -107,18 +109,20 @@ export class TasksService {
     const item = this.prepare(input);
     return this.redisOp(async () => {
       if (item.clientId) {
-        const existing = await this.queue.getJob(item.id);
+        const existing = await this.findJob(item.id);
         if (existing)
           return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
       }
-      const added = await this.queue.add(
+      await this.rememberExternal([item]);
+      const added = await this.queueFor(item.fp.type).add(
         item.fp.type,
         item.fp.payload,
         this.jobOptions(item.id, item.fp),
       );
+      this.external.notify();
       if (item.clientId) {
         // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
-        const stored = await this.queue.getJob(item.id);
+        const stored = await this.findJob(item.id);
         if (!stored)
           throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
         this.sameOrConflict(stored, item.fp);
@@ -139,17 +143,19 @@ export class TasksService {
     return this.redisOp(async () => {
       // One round trip: the producer connection pipelines these automatically.
       const existing = await Promise.all(
-        items.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
+        items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
       );
       const clash = items
         .filter((it, i) => existing[i] && !this.sameBody(existing[i], it.fp))
         .map((it) => it.id);
       if (clash.length) throw conflict(clash, 'nothing was queued');
       const fresh = items.filter((_, i) => !existing[i]);
+      await this.rememberExternal(fresh);
       const added = fresh.length ? await this.addAtomically(fresh) : [];
+      if (fresh.length) this.external.notify();
       // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
       const stored = await Promise.all(
-        fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
+        fresh.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
       );
       const lost = new Set(fresh.filter((it, i) => stored[i] && !this.sameBody(stored[i], it.fp)));
       const created = new Map(
@@ -183,14 +189,15 @@ export class TasksService {
   /** Removes a queued, delayed or finished task; an active one is 409. */
   async remove(id: string): Promise<Task> {
     return this.redisOp(async () => {
-      const task = await this.view(await this.mustFind(id));
+      const job = await this.mustFind(id);
+      const task = await this.view(job);
       if (task.status === 'active')
         throw new ConflictException({
           message: `Task ${id} is active; it can be deleted once it finishes`,
           code: 'TASK_CONFLICT',
         });
       try {
-        await this.queue.remove(id);
+        await this.queueOf(job).remove(id);
       } catch (e) {
         if (isBullJobLocked(e))
           throw new ConflictException({
@@ -278,7 +285,8 @@ export class TasksService {
     const client: IRedisClient = createIORedisClient(this.producer); // the proxy the Queue itself uses
     const multi = client.multi();
     const jobs = items.map(
-      ({ id, fp }) => new Job(this.queue, fp.type, fp.payload, this.jobOptions(id, fp), id),
+      ({ id, fp }) =>
+        new Job(this.queueFor(fp.type), fp.type, fp.payload, this.jobOptions(id, fp), id),
     );
     // addJob queues its script on the MULTI (sent only by exec) and settles without waiting for
     // it; one that throws (invalid options) means the transaction is never sent.
@@ -328,8 +336,30 @@ export class TasksService {
     return job;
   }
 
+  /** The queue of a type: the main one, or the type's own queue for an external type. */
+  private queueFor(type: string): Queue {
+    return this.registry.isExternal(type) ? this.external.queue(type) : this.queue;
+  }
+
+  private queueOf(job: Job): Queue {
+    return job.queueName === this.queue.name
+      ? this.queue
+      : (this.external.queueOf(job) ?? this.queue);
+  }
+
+  /** Records the external types of these items before they are queued, so lookups by id find them. */
+  private async rememberExternal(items: Prepared[]): Promise<void> {
+    const types = new Set(items.map((it) => it.fp.type).filter((t) => this.registry.isExternal(t)));
+    await Promise.all([...types].map((t) => this.external.remember(t)));
+  }
+
+  /** A task by id: in the main queue, else in an external type's queue. */
+  private async findJob(id: string): Promise<Job | undefined> {
+    return (await this.queue.getJob(id)) ?? (await this.external.find(id));
+  }
+
   private async mustFind(id: string): Promise<Job> {
-    const job = await this.queue.getJob(id);
+    const job = await this.findJob(id);
     if (!job) throw new NotFoundException(`Task ${id} not found`);
     return job;
   }
@@ -339,7 +369,7 @@ export class TasksService {
     if (!status) throw new NotFoundException(`Task ${job.id} not found`);
     // The job was read before its state: if it finished in between, read it again for its result.
     if ((status === 'completed' || status === 'failed') && !job.finishedOn) {
-      const fresh = await this.queue.getJob(job.id as string);
+      const fresh = await this.queueOf(job).getJob(job.id as string);
       if (fresh) return toTask(fresh, status);
     }
     return toTask(job, status);
