@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 # platform-api image: build with the full toolchain, run with production dependencies only,
 # as the numeric non-root user 1001 (the chart's runAsUser), on a read-only root filesystem.
-ARG NODE_IMAGE=node:24-alpine
+# The base image is pinned by digest in a FROM line Dependabot (docker ecosystem) keeps current:
+# every build of a commit starts from the same bytes, and an update is a reviewed pull request.
+FROM node:24-alpine@sha256:d32cdf619f63fe0471182d08996dd516c6275bb5fd31ae06e55a570bd9e1ad43 AS base
 
-FROM ${NODE_IMAGE} AS build
+FROM base AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,12 +14,12 @@ COPY src ./src
 COPY scripts/bundle.ts ./scripts/
 RUN npm run build
 
-FROM ${NODE_IMAGE} AS prod-deps
+FROM base AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM ${NODE_IMAGE} AS runtime
+FROM base AS runtime
 # No heap flags: the app gives back the young generation boot grew by itself (trim-heap.ts), so the
 # image runs as bench/boot.bench.ts measures it. The compile cache lives in /tmp (an emptyDir).
 ENV NODE_ENV=production \

@@ -67,7 +67,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   });
   app.get(HttpMetrics).install(fastify);
   app.get(AnonymousLimiter).install(fastify);
-  setupSwagger(app, VERSION);
+  if (appCfg.docsEnabled) setupSwagger(app, VERSION);
   await app.init();
   return app;
 }

@@ -136,7 +136,10 @@ describe('helm chart: Deployments', () => {
     (values) => {
       for (const d of find(rendered[values], 'Deployment')) {
         const c = containerOf(d);
-        expect(c.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+        expect(c.ports).toEqual([
+          { name: 'http', containerPort: 3000, protocol: 'TCP' },
+          { name: 'metrics', containerPort: 9300, protocol: 'TCP' },
+        ]);
         expect(c.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
         expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
         expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
@@ -457,7 +460,10 @@ describe('helm chart: access, traffic and monitoring', () => {
   it('exposes the api through a Service and an optional Ingress with class, TLS and annotations', () => {
     expect(one(defaults, 'Service', api).spec).toMatchObject({
       type: 'ClusterIP',
-      ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+      ports: [
+        { name: 'http', port: 80, targetPort: 'http' },
+        { name: 'metrics', port: 9300, targetPort: 'metrics' },
+      ],
     });
     expect(one(defaults, 'Service', worker).spec.ports[0]).toMatchObject({
       name: 'http',
@@ -485,9 +491,7 @@ describe('helm chart: access, traffic and monitoring', () => {
       'app.kubernetes.io/instance': RELEASE,
     });
     expect(np.ingress[0].ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
-    expect(np.ingress[0].from).toContainEqual({
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-    });
+    expect(np.ingress[0].from).toContainEqual({ ipBlock: { cidr: '10.0.0.0/22' } });
     expect(np.egress[0]).toEqual({
       ports: [
         { port: 53, protocol: 'UDP' },
@@ -499,6 +503,20 @@ describe('helm chart: access, traffic and monitoring', () => {
       ports: [{ port: 6379, protocol: 'TCP' }],
     });
     expect(np.egress).toContainEqual({ ports: [{ port: 443, protocol: 'TCP' }] });
+    // The legacy single-namespace selector still renders as a peer.
+    const legacy = one(
+      render(undefined, [
+        '--set',
+        'networkPolicy.allowExternal=false',
+        '--set',
+        'networkPolicy.ingressNSMatchLabels.team=edge',
+      ]),
+      'NetworkPolicy',
+      fullname,
+    ).spec;
+    expect(legacy.ingress[0].from).toContainEqual({
+      namespaceSelector: { matchLabels: { team: 'edge' } },
+    });
     expect(find(minimal, 'NetworkPolicy')).toEqual([]);
   });
 
@@ -511,7 +529,7 @@ describe('helm chart: access, traffic and monitoring', () => {
       'app.kubernetes.io/instance': RELEASE,
     });
     expect(sm.spec.endpoints).toEqual([
-      { port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+      { port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
     ]);
     expect(sm.spec.namespaceSelector).toEqual({ matchNames: ['apps'] });
   });
@@ -521,7 +539,8 @@ describe('helm chart: access, traffic and monitoring', () => {
     expect(rule.metadata.labels.release).toBe('kube-prometheus-stack');
     const alerts = Object.fromEntries(
       rule.spec.groups
-        .flatMap((g: { rules: { alert: string; expr: string }[] }) => g.rules)
+        .flatMap((g: { rules: { alert?: string; expr: string }[] }) => g.rules)
+        .filter((r: { alert?: string }) => r.alert)
         .map((r: { alert: string; expr: string }) => [r.alert, r.expr]),
     );
     expect(Object.keys(alerts).sort()).toEqual(
@@ -537,11 +556,17 @@ describe('helm chart: access, traffic and monitoring', () => {
         'PlatformIngestFailures',
         'PlatformIngestConsumerLag',
         'PlatformKubernetesApiErrors',
+        'PlatformApiAvailabilityBudgetBurn',
+        'PlatformApiAvailabilityBudgetBurnSlow',
+        'PlatformApiLatencyBudgetBurn',
+        'PlatformApiLatencyBudgetBurnSlow',
       ].sort(),
     );
     expect(alerts.PlatformApiHighErrorRate).toMatch(/> 0\.02\s*$/);
     expect(alerts.PlatformApiHighLatency).toMatch(/> 0\.3\s*$/);
-    expect(alerts.PlatformApiDown).toBe(`absent(up{namespace="apps",job="${api}"} == 1)`);
+    expect(alerts.PlatformApiDown).toBe(
+      `sum by (namespace, job) (up{namespace="apps",job="${api}"}) == 0 or absent(up{namespace="apps",job="${api}"})`,
+    );
     expect(alerts.PlatformIngestDeadLetters).toMatch(/queue="dlq".*> 0$/);
   });
 
@@ -583,5 +608,174 @@ describe('helm chart: access, traffic and monitoring', () => {
     expect(notes.stdout).toMatch(/https:\/\/platform-api\.example\.com\//);
     expect(notes.stdout).toMatch(/get secret platform-api-keys/);
     expect(notes.stdout).toMatch(/helm test rel/);
+  });
+});
+
+describe('helm chart: production networking and the metrics port', () => {
+  const configOf = (objects: K8sObject[]) => one(objects, 'ConfigMap', fullname).data;
+  const portsOf = (svc: K8sObject) =>
+    Object.fromEntries(
+      svc.spec.ports.map((p: { name: string; port: number; targetPort: string }) => [
+        p.name,
+        p.targetPort,
+      ]),
+    );
+
+  it.each(VALUES)('serves /metrics on its own port, which the Services expose (%s)', (values) => {
+    const objects = rendered[values];
+    const cfg = configOf(objects);
+    expect(cfg.METRICS_PORT).toBe('9300');
+    expect(cfg.METRICS_PORT).not.toBe(cfg.PORT);
+    for (const d of find(objects, 'Deployment')) {
+      expect(containerOf(d).ports).toContainEqual({
+        name: 'metrics',
+        containerPort: Number(cfg.METRICS_PORT),
+        protocol: 'TCP',
+      });
+    }
+    for (const svc of find(objects, 'Service'))
+      expect(portsOf(svc)).toEqual({ http: 'http', metrics: 'metrics' });
+  });
+
+  it('the ServiceMonitor scrapes the metrics port; the Ingress routes only the http port', () => {
+    const sm = one(prod, 'ServiceMonitor', fullname);
+    expect(sm.spec.endpoints.map((e: { port: string }) => e.port)).toEqual(['metrics']);
+    const ing = one(prod, 'Ingress', fullname);
+    const backends = ing.spec.rules.flatMap(
+      (r: { http: { paths: { backend: { service: { port: object } } }[] } }) =>
+        r.http.paths.map((p) => p.backend.service.port),
+    );
+    expect(backends).toEqual([{ name: 'http' }]);
+    // The Service's http port reaches the container's http port, never metrics.
+    expect(portsOf(one(prod, 'Service', api)).http).toBe('http');
+    expect(configOf(prod).DOCS_ENABLED).toBe('false');
+    expect(configOf(defaults).DOCS_ENABLED).toBe('true');
+  });
+
+  it('production NetworkPolicy admits the ALB subnets on http and only Prometheus on metrics', () => {
+    const np = one(prod, 'NetworkPolicy', fullname).spec;
+    const self = {
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'platform-api',
+          'app.kubernetes.io/instance': RELEASE,
+        },
+      },
+    };
+    const rule = (port: string) =>
+      np.ingress.filter((r: { ports: { port: string }[] }) => r.ports.some((p) => p.port === port));
+    // Every ingress rule names its sources: nothing is open to all.
+    for (const r of np.ingress) expect(r.from?.length).toBeGreaterThan(0);
+    expect(rule('http')).toEqual([
+      {
+        ports: [{ port: 'http', protocol: 'TCP' }],
+        from: [
+          self,
+          { ipBlock: { cidr: '10.0.0.0/22' } },
+          { ipBlock: { cidr: '10.0.4.0/22' } },
+          { ipBlock: { cidr: '10.0.8.0/22' } },
+        ],
+      },
+    ]);
+    expect(rule('metrics')).toEqual([
+      {
+        ports: [{ port: 'metrics', protocol: 'TCP' }],
+        from: [
+          self,
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+        ],
+      },
+    ]);
+    // Egress: DNS, own pods, Redis, AWS APIs, the Kubernetes API; nothing open-ended.
+    expect(np.egress).not.toContainEqual({});
+    expect(np.egress).toContainEqual({
+      ports: [{ port: 443, protocol: 'TCP' }],
+      to: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
+    });
+    expect(np.egress).toContainEqual({ ports: [{ port: 443, protocol: 'TCP' }] });
+    expect(np.egress).toContainEqual({
+      ports: [{ port: 6379, protocol: 'TCP' }],
+      to: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
+    });
+  });
+
+  it('refuses a metrics port equal to the http port and malformed network sources', () => {
+    expect(renderError(['--set', 'metrics.port=3000'])).toMatch(
+      /metrics\.port must differ from config\.containerPort/,
+    );
+    expect(renderError(['--set', 'networkPolicy.ingressFrom[0].ipBlock.cidr=10.0.0.0'])).toMatch(
+      /ingressFrom/,
+    );
+    expect(renderError(['--set', 'networkPolicy.metricsFrom[0].nope=x'])).toMatch(/metricsFrom/);
+  });
+
+  it('renders identically twice (no random or time-dependent output)', () => {
+    const twice = (values: string[]) => {
+      const args = ['template', RELEASE, CHART, '--namespace', 'apps', ...values];
+      const [a, b] = [helm(args), helm(args)];
+      expect(a.status).toBe(0);
+      return [a.stdout, b.stdout];
+    };
+    for (const values of ['production-values.yaml', 'minimal-values.yaml']) {
+      const [a, b] = twice(['-f', `${CHART}/ci/${values}`]);
+      expect(b).toBe(a);
+    }
+    // Defaults (no auth.apiKeys, no existingSecret): the chart generates a dev API key, random per
+    // render until the authorization work lands; everything else must be identical.
+    const [a, b] = twice([]);
+    const stable = (out: string) =>
+      out
+        .replace(/^(\s+api-keys: ).*$/gm, '$1<generated>')
+        .replace(/^(\s+checksum\/secret: ).*$/gm, '$1<generated>');
+    expect(stable(b)).toBe(stable(a));
+  });
+});
+
+describe('helm chart: security settings as values', () => {
+  it('sets the eks feature limits from values, the own namespace always', () => {
+    const cfg = one(prod, 'ConfigMap', fullname).data;
+    expect(cfg.K8S_SELF_NAMESPACE).toBe('apps');
+    expect(cfg.JOB_IMAGE_ALLOWLIST).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/');
+    expect(one(defaults, 'ConfigMap', fullname).data.JOB_IMAGE_ALLOWLIST).toBeUndefined();
+    const eks = one(
+      render(undefined, [
+        '--set',
+        'kubernetes.auth=eks',
+        '--set',
+        'kubernetes.eksClusterName=prod-1',
+        '--set',
+        'kubernetes.namespaceAllowlist={batch,reports}',
+      ]),
+      'ConfigMap',
+      fullname,
+    ).data;
+    expect(eks).toMatchObject({
+      K8S_AUTH: 'eks',
+      EKS_CLUSTER_NAME: 'prod-1',
+      K8S_NAMESPACE_ALLOWLIST: 'batch,reports',
+    });
+  });
+
+  it.each([
+    [['--set', 'kubernetes.auth=eks'], /eksClusterName/],
+    [['--set', 'kubernetes.eksClusterName=-bad'], /eksClusterName/],
+    [['--set', 'kubernetes.namespaceAllowlist={kube-system}'], /namespaceAllowlist/],
+    [['--set', 'kubernetes.namespaceAllowlist={Not_A_Label}'], /namespaceAllowlist/],
+    [
+      [
+        '--set',
+        'kubernetes.jobImageAllowlist={a.io/x,b.io/y}',
+        '--set',
+        'kubernetes.jobImageAllowlist[0]=a b',
+      ],
+      /jobImageAllowlist/,
+    ],
+  ])('the schema refuses %j', (args, field) => {
+    const err = renderError(args);
+    expect(err).toMatch(/schema/i);
+    expect(err).toMatch(field);
   });
 });

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { auth, bootApp } from './support/app';
 import { EXTERNAL_METRICS, usedMetrics } from './support/dashboards-and-alerts';
 import { exposedSamples, metricNames } from './support/promql';
+import { kubeconfigFor, listOnlyKubernetes } from './support/list-kube';
 
 /**
  * Every metric a dashboard panel or an alert reads must be exported by the app: boot it, drive
@@ -36,6 +37,7 @@ describe('dashboards and alerts read only metrics the app exports', () => {
       [
         'counter_operations_total',
         'http_request_duration_seconds_bucket',
+        'http_request_duration_seconds_count',
         'http_requests_total',
         'ingest_batch_duration_seconds_bucket',
         'ingest_messages_total',
@@ -69,7 +71,7 @@ describe('dashboards and alerts read only metrics the app exports', () => {
     let dir: string;
 
     beforeAll(async () => {
-      kube = await fakeKubernetes();
+      kube = await listOnlyKubernetes();
       dir = mkdtempSync(join(tmpdir(), 'platform-api-kubeconfig-'));
       const kubeconfig = join(dir, 'config');
       writeFileSync(
@@ -171,53 +173,3 @@ describe('dashboards and alerts read only metrics the app exports', () => {
 
 /** A sample name's family: histogram and summary series carry a suffix. */
 const family = (sample: string) => sample.replace(/_(bucket|sum|count)$/, '');
-
-/** Just enough of the Kubernetes API for list calls: empty lists, a version, Status 404 otherwise. */
-async function fakeKubernetes(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (url.pathname === '/version')
-      return send(200, { major: '1', minor: '33', gitVersion: 'v1.33.0' });
-    if (req.method === 'GET' && url.pathname === '/api/v1/namespaces') {
-      return send(200, {
-        kind: 'NamespaceList',
-        apiVersion: 'v1',
-        metadata: { resourceVersion: '1' },
-        items: [],
-      });
-    }
-    if (req.method === 'GET' && /^\/apis\/batch\/v1\/namespaces\/[^/]+\/jobs$/.test(url.pathname)) {
-      return send(200, {
-        kind: 'JobList',
-        apiVersion: 'batch/v1',
-        metadata: { resourceVersion: '1' },
-        items: [],
-      });
-    }
-    send(404, {
-      kind: 'Status',
-      apiVersion: 'v1',
-      status: 'Failure',
-      reason: 'NotFound',
-      code: 404,
-      message: 'not found',
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return server;
-}
-
-function kubeconfigFor(server: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'fake', cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'fake', user: { token: 'fake-token' } }],
-    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
-    'current-context': 'fake',
-  });
-}

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { buildChartReadme, leafPaths, params, valueAt } from '../scripts/chart-readme/build.ts';
 import { buildDashboards } from '../scripts/dashboards/build.ts';
 import { ROOT } from './support/chart';
 import { DASHBOARD_DIR } from './support/dashboards-and-alerts';
@@ -41,21 +42,75 @@ describe('GitHub workflows', () => {
       'npm run test:chart',
     ])
       expect(chart).toContain(step);
-    const image = wf('image.yml');
-    expect(JSON.stringify(image.jobs['build-scan'])).toMatch(
-      /trivy-action.*HIGH,CRITICAL.*"exit-code":"1"/,
+    const ciJson = JSON.stringify(wf('ci.yml'));
+    for (const step of ['prometheus', 'hashicorp/setup-terraform']) expect(ciJson).toContain(step);
+  });
+
+  it('build the image once, scan that build, push those bytes, sign and attest the digest', () => {
+    const { jobs } = parse(read('.github', 'workflows', 'image.yml'));
+    const steps = (job: string) => JSON.stringify(jobs[job].steps);
+    // One build, to an OCI archive with SBOM and provenance attestations; nothing is rebuilt.
+    const builds = Object.keys(jobs).filter((j) => steps(j).includes('docker/build-push-action'));
+    expect(builds).toEqual(['build']);
+    const build = jobs.build.steps.find((s: { id?: string }) => s.id === 'build').with;
+    expect(build).toMatchObject({ provenance: 'mode=max', sbom: true });
+    expect(build.outputs).toMatch(/^type=oci,dest=.*image\.tar$/);
+    expect(build.push).toBeUndefined();
+    // The scan reads that archive and fails on HIGH/CRITICAL.
+    expect(jobs.scan.needs).toBe('build');
+    expect(steps('scan')).toMatch(
+      /trivy-action.*"input":"[^"]*image\.tar".*HIGH,CRITICAL.*"exit-code":"1"/,
     );
-    expect(image.jobs.push.if).toContain("startsWith(github.ref, 'refs/tags/v')");
-    expect(image.jobs.push.permissions['id-token']).toBe('write');
-    expect(image.jobs.deploy.environment).toBe('production');
-    expect(JSON.stringify(image.jobs.deploy)).toMatch(/helm upgrade --install .*--atomic/);
+    // Publish (tags only, after the scan) pushes the archive digest-preserving and checks it.
+    expect(jobs.publish.if).toContain("startsWith(github.ref, 'refs/tags/v')");
+    expect(jobs.publish.needs).toEqual(['build', 'scan']);
+    expect(jobs.publish.permissions).toMatchObject({ 'id-token': 'write', packages: 'write' });
+    expect(steps('publish')).toMatch(/skopeo copy --all --preserve-digests/);
+    expect(steps('publish')).toMatch(/test \\"\$\{pushed\}\\" = \\"\$\{DIGEST\}\\"/);
+    expect(steps('publish')).toMatch(/cosign sign --yes \\"\$\{IMAGE\}@\$\{DIGEST\}\\"/);
+    expect(steps('publish')).toMatch(/cosign attest --yes --type spdxjson/);
+    expect(steps('publish')).toMatch(/attest-build-provenance.*"push-to-registry":true/);
+    // The chart as an OCI artifact, version and appVersion from the tag.
+    expect(jobs.chart.if).toContain("startsWith(github.ref, 'refs/tags/v')");
+    expect(steps('chart')).toMatch(
+      /helm package .*--version \\"\$VERSION\\" --app-version \\"\$VERSION\\"/,
+    );
+    expect(steps('chart')).toMatch(/helm push .*\$CHART_REPO/);
+    // Deploy: one at a time, Helm 4's --rollback-on-failure, verified signature first.
+    expect(jobs.deploy.environment).toBe('production');
+    expect(jobs.deploy.concurrency).toEqual({
+      group: 'deploy-production',
+      'cancel-in-progress': false,
+    });
+    expect(steps('deploy')).toMatch(/helm upgrade --install .*--rollback-on-failure/);
+    expect(steps('deploy')).not.toMatch(/--atomic/);
+    expect(steps('deploy')).toMatch(/cosign verify/);
+    expect(parse(read('.github', 'workflows', 'image.yml')).env.HELM_VERSION).toMatch(/^v4\./);
+  });
+
+  it('pin every action by commit SHA, with the version as a comment for Dependabot', () => {
+    for (const name of readdirSync(join(ROOT, '.github', 'workflows'))) {
+      const uses = [...read('.github', 'workflows', name).matchAll(/uses:\s*(\S+)(.*)$/gm)];
+      expect(uses.length).toBeGreaterThan(0);
+      for (const [, ref, comment] of uses) {
+        expect({ name, ref }).toEqual({
+          name,
+          ref: expect.stringMatching(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/),
+        });
+        expect({ name, ref, comment }).toEqual({
+          name,
+          ref,
+          comment: expect.stringMatching(/^ # v\d+/),
+        });
+      }
+    }
   });
 
   it('have dependabot watching npm, actions and Docker', () => {
     const ecosystems = parse(read('.github', 'dependabot.yml')).updates.map(
       (u: { 'package-ecosystem': string }) => u['package-ecosystem'],
     );
-    expect(ecosystems.sort()).toEqual(['docker', 'github-actions', 'npm']);
+    expect(ecosystems.sort()).toEqual(['docker', 'github-actions', 'npm', 'terraform']);
   });
 });
 
@@ -78,16 +133,17 @@ describe('Dockerfile', () => {
   it('builds on Node 24 in stages and runs production dependencies only, as uid 1001, with node dist/main.js', () => {
     const text = read('Dockerfile');
     const stages = text.split(/^FROM /m).slice(1);
-    expect(text).toMatch(/^ARG NODE_IMAGE=node:24[-.\w]*$/m);
-    expect(stages.length).toBeGreaterThanOrEqual(3);
+    // The base image pinned by digest in a FROM line (Dependabot cannot see through an ARG).
+    expect(text).toMatch(/^FROM node:24[-.\w]*@sha256:[0-9a-f]{64} AS base$/m);
+    expect(text).not.toMatch(/^ARG /m);
+    expect(text.match(/^FROM (\S+)/gm)?.filter((f) => f !== 'FROM base')).toHaveLength(1);
+    expect(stages.length).toBeGreaterThanOrEqual(4);
     const runtime = stages.at(-1) ?? '';
     expect(runtime).toMatch(/^USER 1001:1001$/m);
     expect(runtime).toMatch(/^CMD \["node", "dist\/main.js"\]$/m);
     expect(runtime).toMatch(/COPY --from=prod-deps \/app\/node_modules/);
     expect(runtime).not.toMatch(/npm (ci|install)(?! --omit=dev)/);
-    expect(stages.find((s) => s.startsWith('${NODE_IMAGE} AS prod-deps'))).toMatch(
-      /npm ci --omit=dev/,
-    );
+    expect(stages.find((s) => s.startsWith('base AS prod-deps'))).toMatch(/npm ci --omit=dev/);
     // The context holds only what the build needs: no node_modules, dist, .env or .git.
     const ignore = read('.dockerignore')
       .split('\n')
@@ -159,5 +215,30 @@ describe('Grafana dashboards', () => {
       }
     }
     expect(uids.size).toBe(files.length);
+  });
+});
+
+describe('chart README (generated from the @param annotations of values.yaml)', () => {
+  const valuesText = read('helm', 'platform-api', 'values.yaml');
+
+  it('is current (run `npm run chart:readme` after changing values.yaml)', () => {
+    expect(read('helm', 'platform-api', 'README.md')).toBe(
+      buildChartReadme(valuesText, read('helm', 'platform-api', 'Chart.yaml')),
+    );
+  });
+
+  it('documents every value, and documents no value that does not exist', () => {
+    const values = parse(valuesText);
+    const documented = params(valuesText).map((p) => p.path);
+    const undocumented = leafPaths(values).filter(
+      (leaf) => !documented.some((p) => leaf === p || leaf.startsWith(`${p}.`)),
+    );
+    expect(undocumented).toEqual([]);
+    expect(documented.filter((p) => valueAt(values, p) === undefined)).toEqual([]);
+    expect(new Set(documented).size).toBe(documented.length);
+    // The generator reads annotations; one that is wrong would show here.
+    expect(read('helm', 'platform-api', 'README.md')).toMatch(
+      /\| `metrics\.port` \| METRICS_PORT: .* \| `9300` \|/,
+    );
   });
 });

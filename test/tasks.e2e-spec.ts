@@ -222,6 +222,14 @@ describe('tasks (real Redis, in-process worker)', () => {
     const none = await app.inject({ method: 'GET', url: '/admin/queues' });
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/^Basic /);
+    // The common error shape, like every other route.
+    expect(none.json()).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/^Queue UI: sign in/),
+      requestId: none.headers['x-request-id'],
+    });
     expect(
       (
         await app.inject({

@@ -33,6 +33,19 @@ const rate = (metric: string, extra = '') => `rate(${metric}${sel(extra)}[$__rat
 const quantile = (q: number, metric: string, by: string, extra = '') =>
   `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (${rate(`${metric}_bucket`, extra)}))`;
 
+/**
+ * Rate of the events matching `extra`, or 0 while there are none but the metric has series: a
+ * panel of errors shows 0, not "No data", when nothing failed (and still no data when the metric
+ * or its namespace/job labels are wrong, which the Prometheus test catches).
+ */
+const rateOrZero = (by: string, metric: string, extra: string) => {
+  const sum = by ? `sum by (${by})` : 'sum';
+  return `(${sum} (${rate(metric, extra)}) or 0 * ${sum} (${rate(metric)}))`;
+};
+/** Share of `metric`'s rate that matches `extra` (0 when none does). */
+const share = (by: string, metric: string, extra: string) =>
+  `${rateOrZero(by, metric, extra)} / ${by ? `sum by (${by})` : 'sum'} (${rate(metric)})`;
+
 function templating() {
   const query = (name: string, label: string, q: string, multi: boolean) => ({
     name,
@@ -191,7 +204,7 @@ const specs: DashboardSpec[] = [
             unit: 'percentunit',
             targets: [
               {
-                expr: `sum by (route) (${rate('http_requests_total', 'status_code=~"5.."')}) / sum by (route) (${rate('http_requests_total')})`,
+                expr: share('route', 'http_requests_total', 'status_code=~"5.."'),
                 legend: '{{route}}',
               },
             ],
@@ -312,7 +325,7 @@ const specs: DashboardSpec[] = [
             unit: 'percentunit',
             targets: [
               {
-                expr: `sum(${rate('task_duration_seconds_count', 'result="failed"')}) / sum(${rate('task_duration_seconds_count')})`,
+                expr: share('', 'task_duration_seconds_count', 'result="failed"'),
                 legend: 'failed',
               },
             ],
@@ -359,7 +372,7 @@ const specs: DashboardSpec[] = [
             title: 'Failures',
             unit: 'ops',
             targets: [
-              { expr: `sum(${rate('ingest_messages_total', 'stage="failed"')})`, legend: 'failed' },
+              { expr: rateOrZero('', 'ingest_messages_total', 'stage="failed"'), legend: 'failed' },
             ],
           },
           {
@@ -367,7 +380,7 @@ const specs: DashboardSpec[] = [
             unit: 'ops',
             targets: [
               {
-                expr: `sum(${rate('ingest_messages_total', 'stage="duplicate"')})`,
+                expr: rateOrZero('', 'ingest_messages_total', 'stage="duplicate"'),
                 legend: 'duplicate',
               },
             ],
@@ -428,7 +441,7 @@ const specs: DashboardSpec[] = [
             unit: 'percentunit',
             targets: [
               {
-                expr: `sum(${rate('k8s_requests_total', 'code!~"2.."')}) / sum(${rate('k8s_requests_total')})`,
+                expr: share('', 'k8s_requests_total', 'code!~"2.."'),
                 legend: 'non-2xx',
               },
             ],

@@ -1,13 +1,21 @@
 import { registerAs } from '@nestjs/config';
+import { ConfigError } from './env.schema';
 import { loadEnv } from './load-env';
 
 export const appConfig = registerAs('app', () => {
   const e = loadEnv();
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
+    throw new ConfigError(
+      'Invalid configuration: METRICS_PORT must differ from PORT (0 serves /metrics on PORT)',
+    );
   return {
     env: e.NODE_ENV,
     role: e.APP_ROLE,
     port: e.PORT,
     host: e.HOST,
+    /** 0: /metrics is a route of the app on PORT; otherwise only a listener on this port serves it. */
+    metricsPort: e.METRICS_PORT,
+    docsEnabled: e.DOCS_ENABLED,
     logLevel: e.LOG_LEVEL,
     logRequests: e.LOG_REQUESTS,
     bodyLimit: e.BODY_LIMIT_BYTES,

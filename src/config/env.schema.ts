@@ -28,6 +28,13 @@ export class Env {
   @IsIn(['all', 'api', 'worker']) APP_ROLE: AppRole = 'all';
   @IsInt() @Min(0) @Max(65535) PORT = 3000;
   @IsString() HOST = '0.0.0.0';
+  /**
+   * Port of a second listener that serves only GET /metrics; 0 = /metrics on PORT (local runs).
+   * The chart sets it, so the Ingress (which routes PORT) can never expose metrics.
+   */
+  @IsInt() @Min(0) @Max(65535) METRICS_PORT = 0;
+  /** Swagger UI and the OpenAPI document at /docs, /docs-json, /docs-yaml. */
+  @Transform(toBool) @IsBoolean() DOCS_ENABLED = true;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(toBool) @IsBoolean() LOG_REQUESTS = true;
   @IsInt() @Min(1024) @Max(64 * 1024 * 1024) BODY_LIMIT_BYTES = 1024 * 1024;

@@ -1,33 +1,43 @@
 import { SkipThrottle } from '@nestjs/throttler';
-import { BadRequestException, Controller, Get, Query, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Inject,
+  NotFoundException,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
-import { register } from 'prom-client';
+import { appConfig, type AppConfig } from '../config';
 import { Public } from '../common/auth/public.decorator';
+import { exposition } from '../observability/metrics-exposition';
 
 /**
- * Prometheus text at /metrics (the plain format, not JSON-wrapped as ephemeral-backend did).
- * `?name=<family>` (repeatable) answers only those families: a full scrape costs ~3 ms of CPU and
- * runs every scrape-time collector, too much for a script or probe that polls one counter often.
+ * Prometheus text at /metrics (the plain format, not JSON-wrapped as ephemeral-backend did), on
+ * PORT only while METRICS_PORT is 0: with a metrics port (the chart sets one) this route is a 404
+ * like any unknown path, so nothing that reaches PORT (the Ingress) can read metrics.
  */
 @Public()
 @ApiExcludeController()
 @SkipThrottle()
 @Controller()
 export class MetricsController extends PrometheusController {
+  constructor(@Inject(appConfig.KEY) private readonly app: AppConfig) {
+    super();
+  }
+
   @Get()
   override async index(
     @Res({ passthrough: true }) response: FastifyReply,
     @Query('name') name?: string | string[],
   ) {
-    if (name === undefined) return super.index(response);
-    const names = [name].flat();
-    const unknown = names.filter((n) => !register.getSingleMetric(n));
-    if (unknown.length)
-      throw new BadRequestException(`Unknown metric family: ${unknown.join(', ')}`);
-    const texts = await Promise.all(names.map((n) => register.getSingleMetricAsString(n)));
-    void response.header('content-type', register.contentType);
-    return `${texts.join('\n')}\n`;
+    if (this.app.metricsPort !== 0) throw new NotFoundException('Cannot GET /metrics');
+    const answer = await exposition(name);
+    if (!answer.ok) throw new BadRequestException(answer.message);
+    void response.header('content-type', answer.contentType);
+    return answer.body;
   }
 }

@@ -9,6 +9,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeys } from '../common/auth/api-keys';
 import { AnonymousLimiter } from '../common/rate-limit/anonymous-limiter';
 import { TASKS_QUEUE } from './task.types';
+import { toErrorBody } from '../common/errors/error-body';
+import { appError } from '../common/errors/error-codes';
 
 export const QUEUE_UI_PATH = '/admin/queues';
 const REALM = 'Basic realm="platform-api queues", charset="UTF-8"';
@@ -48,19 +50,25 @@ export class QueueUi implements OnModuleInit {
         // Failed sign-ins count against the caller's IP like any keyless request: no free guessing.
         const retryAfter = await this.limiter.hit(req.ip);
         if (retryAfter !== undefined) {
-          return reply.code(429).header('retry-after', retryAfter).send({
-            statusCode: 429,
-            error: 'Too Many Requests',
-            message: 'Too many failed sign-ins: retry after the seconds in Retry-After',
-            requestId: req.id,
-          });
+          const err = appError(
+            429,
+            'RATE_LIMITED',
+            'Too many failed sign-ins: retry after the seconds in Retry-After',
+          );
+          return reply
+            .code(429)
+            .header('retry-after', retryAfter)
+            .send(toErrorBody(err, req.id).body);
         }
-        return reply.code(401).header('www-authenticate', REALM).send({
-          statusCode: 401,
-          error: 'Unauthorized',
-          message: 'Queue UI: sign in with any user name and an API key as password',
-          requestId: req.id,
-        });
+        const err = appError(
+          401,
+          'UNAUTHORIZED',
+          'Queue UI: sign in with any user name and an API key as password',
+        );
+        return reply
+          .code(401)
+          .header('www-authenticate', REALM)
+          .send(toErrorBody(err, req.id).body);
       });
       await scope.register(board.registerPlugin(), { prefix: QUEUE_UI_PATH });
     });

@@ -22,8 +22,14 @@ export function usedMetrics(): Map<string, string[]> {
       add(file, expr);
   }
   const rule = one(render('production-values.yaml'), 'PrometheusRule', 'rel-platform-api');
-  for (const group of rule.spec.groups as { rules: { alert: string; expr: string }[] }[]) {
-    for (const r of group.rules) add(r.alert, r.expr);
+  const rules = (
+    rule.spec.groups as { rules: { alert?: string; record?: string; expr: string }[] }[]
+  ).flatMap((g) => g.rules);
+  // Series recorded by the rules themselves are not read from the app: their inputs are.
+  const recorded = new Set(rules.map((r) => r.record).filter(Boolean));
+  for (const r of rules) {
+    for (const name of metricNames(r.expr).filter((n) => !recorded.has(n)))
+      used.set(name, [...(used.get(name) ?? []), r.alert ?? r.record ?? '?']);
   }
   return used;
 }

@@ -114,6 +114,9 @@ spec:
             - name: http
               containerPort: {{ $.Values.config.containerPort }}
               protocol: TCP
+            - name: metrics
+              containerPort: {{ $.Values.metrics.port }}
+              protocol: TCP
           env:
             - name: APP_ROLE
               value: {{ $role }}

@@ -112,6 +112,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.keda.enabled (not .Values.keda.queueUrl) -}}
 {{- fail "keda.enabled needs keda.queueUrl" -}}
 {{- end -}}
+{{- if eq (int .Values.metrics.port) (int .Values.config.containerPort) -}}
+{{- fail "metrics.port must differ from config.containerPort: /metrics is served on its own port, which the Ingress never routes" -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
