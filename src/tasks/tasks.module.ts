@@ -15,6 +15,8 @@ import { TaskLeases } from './external/task-leases.service';
 import { EchoHandler } from './handlers/echo.handler';
 import { SleepHandler } from './handlers/sleep.handler';
 import { QueueUi } from './queue-ui';
+import { SchedulesController } from './schedules/schedules.controller';
+import { SchedulesService } from './schedules/schedules.service';
 import { TaskRegistry } from './task-registry';
 import { TASKS_QUEUE } from './task.types';
 import { TaskWorkersController } from './task-workers.controller';
@@ -46,10 +48,19 @@ const queue = BullModule.registerQueueAsync({
     TaskRegistry,
     ExternalQueues,
     TaskLeases,
+    SchedulesService,
     TasksMetrics,
     TasksService,
   ],
-  exports: [queue, BullMqConnectionModule, TaskRegistry, TaskLeases, TasksMetrics, TasksService],
+  exports: [
+    queue,
+    BullMqConnectionModule,
+    TaskRegistry,
+    TaskLeases,
+    SchedulesService,
+    TasksMetrics,
+    TasksService,
+  ],
 })
 export class TasksCoreModule {}
 
@@ -64,7 +75,7 @@ export class TasksModule {
   static forRole(role: AppRole, opts: TasksModuleOptions): DynamicModule {
     return roleModule(TasksModule, role, {
       core: TasksCoreModule,
-      controllers: [TasksController, TaskWorkersController],
+      controllers: [TasksController, TaskWorkersController, SchedulesController],
       apiProviders: opts.queueUi ? [QueueUi] : [],
       workers: [TasksWorker],
     });

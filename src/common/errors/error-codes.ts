@@ -45,6 +45,7 @@ export const ERROR_CODES = {
     409,
     'The lease token is wrong, or the lease expired (the task went back to the queue): nothing changed.',
   ],
+  SCHEDULE_CONFLICT: [409, 'A schedule of this name exists with a different body.'],
   INGEST_DISABLED: [503, 'Ingest is turned off (INGEST_ENABLED=false).'],
   EKS_NOT_MANAGED: [403, 'The namespace or job is not managed by platform-api, or is protected.'],
 } as const;
