@@ -220,6 +220,25 @@ describe('tasks: external types and HTTP workers', () => {
     expect(Date.now() - t1).toBeLessThan(1000);
   });
 
+  it('100 waiting leases hold no Redis connection of their own', async () => {
+    // Sockets of this process (other suites run in other processes): Redis clients are TCP sockets;
+    // inject() requests use none.
+    const sockets = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    expect(await items({ types: ['ext.conn'] })).toEqual([]); // the type's Worker exists from here
+    await sleep(200);
+    const before = sockets();
+    expect(before).toBeGreaterThan(0); // the app's Redis clients are counted
+    const waiting = Array.from({ length: 100 }, () =>
+      items({ types: ['ext.conn'], waitSeconds: 3 }),
+    );
+    await sleep(1000);
+    expect(sockets()).toBe(before);
+    await submit(app, { type: 'ext.conn', payload: {}, id: 'ext-conn-1' });
+    const got = (await Promise.all(waiting)).flat();
+    expect(got.map((i) => i.task.id)).toEqual(['ext-conn-1']); // exactly one of the 100 gets it
+  });
+
   /** The Python worker of docs/tasks.md, run as written. */
   const script = join(tmpdir(), `task_worker_${process.pid}.py`);
   beforeAll(() => {
