@@ -10,6 +10,7 @@ import {
 import { PUBLIC_EXTENSION } from './common/auth/public.decorator';
 import { SCOPES_EXTENSION } from './common/auth/scope.decorator';
 import { ANY_JSON_MARKER } from './common/openapi/any-json';
+import { markCrossFieldSchemas } from './common/openapi/cross-field';
 import { ERROR_CODES, type ErrorCode } from './common/errors/error-codes';
 
 export const API_KEY_SCHEME = 'apiKey';
@@ -33,6 +34,7 @@ export function buildOpenApi(app: INestApplication, version: string): OpenAPIObj
     headers: { ...doc.components?.headers, ...COMMON_HEADERS },
   };
   for (const schema of Object.values(doc.components.schemas ?? {})) anyJson(schema as SchemaObject);
+  markCrossFieldSchemas(doc.components.schemas ?? {});
   for (const item of Object.values(doc.paths)) {
     for (const op of Object.values(item) as OperationObject[]) {
       if (!op || typeof op !== 'object' || !op.responses) continue;

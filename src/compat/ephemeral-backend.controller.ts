@@ -20,7 +20,7 @@ import {
 } from '@nestjs/swagger';
 import { RawBodyException } from '../common/errors/raw-body.exception';
 import { Caller } from '../common/auth/caller.decorator';
-import { EPHEMERAL_TYPE, TasksService, type Task, type TaskCaller } from '../tasks';
+import { TasksService, type Task, type TaskCaller } from '../tasks';
 
 import {
   EphemeralCreated,
@@ -32,6 +32,7 @@ import {
   EphemeralTaskView,
 } from './dto/ephemeral-task.dto';
 import { RequireScope } from '../common/auth/scope.decorator';
+import { EPHEMERAL_TYPE } from './ephemeral.handler';
 
 /** ephemeral-backend task ids live under their own prefix (BullMQ refuses all-digit ids like "123"). */
 const jobId = (taskId: string) => `eb-${taskId}`;

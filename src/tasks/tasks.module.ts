@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { DiscoveryModule } from '@nestjs/core';
 import { roleModule } from '../common/modules/role-module';
 import {
   redisConfig,
@@ -8,14 +9,18 @@ import {
   type RedisConfig,
   type TasksConfig,
 } from '../config';
-import { CounterCoreModule } from '../counter';
 import { BULLMQ_PRODUCER, BullMqConnectionModule, bullPrefix } from '../infra/redis';
 import { bullTelemetry } from '../observability/tracing/spans';
-import { TASK_HANDLERS } from './handlers';
-import type { TaskHandler } from './handlers/task-handler';
+import { ExternalQueues } from './external/external-queues';
+import { TaskLeases } from './external/task-leases.service';
+import { EchoHandler } from './handlers/echo.handler';
+import { SleepHandler } from './handlers/sleep.handler';
 import { QueueUi } from './queue-ui';
+import { SchedulesController } from './schedules/schedules.controller';
+import { SchedulesService } from './schedules/schedules.service';
 import { TaskRegistry } from './task-registry';
 import { TASKS_QUEUE } from './task.types';
+import { TaskWorkersController } from './task-workers.controller';
 import { TasksController } from './tasks.controller';
 import { TasksMetrics } from './tasks.metrics';
 import { TasksWorker } from './tasks.processor';
@@ -34,20 +39,31 @@ const queue = BullModule.registerQueueAsync({
   }),
 });
 
-/** In every role: the queue (producer), the handlers and TasksService. */
+/**
+ * In every role: the queue (producer), the registry, tasks' own handlers and TasksService. Other
+ * features' handlers live in their own modules (docs/architecture.md, "A task handler").
+ */
 @Module({
-  imports: [CounterCoreModule, BullMqConnectionModule, queue],
+  imports: [DiscoveryModule, BullMqConnectionModule, queue],
   providers: [
-    ...TASK_HANDLERS,
-    {
-      provide: TaskRegistry,
-      inject: TASK_HANDLERS,
-      useFactory: (...hs: TaskHandler[]) => new TaskRegistry(hs),
-    },
+    EchoHandler,
+    SleepHandler,
+    TaskRegistry,
+    ExternalQueues,
+    TaskLeases,
+    SchedulesService,
     TasksMetrics,
     TasksService,
   ],
-  exports: [queue, BullMqConnectionModule, TaskRegistry, TasksMetrics, TasksService],
+  exports: [
+    queue,
+    BullMqConnectionModule,
+    TaskRegistry,
+    TaskLeases,
+    SchedulesService,
+    TasksMetrics,
+    TasksService,
+  ],
 })
 export class TasksCoreModule {}
 
@@ -62,7 +78,7 @@ export class TasksModule {
   static forRole(role: AppRole, opts: TasksModuleOptions): DynamicModule {
     return roleModule(TasksModule, role, {
       core: TasksCoreModule,
-      controllers: [TasksController],
+      controllers: [TasksController, TaskWorkersController, SchedulesController],
       apiProviders: opts.queueUi ? [QueueUi] : [],
       workers: [TasksWorker],
     });

@@ -23,6 +23,7 @@ import {
   waitReady,
 } from '../infra/redis';
 import { inSpan, propagationMetadata } from '../observability/tracing/spans';
+import { ExternalQueues } from './external/external-queues';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskRegistry } from './task-registry';
 import { ownerOf, toTask, visibleTo } from './task.mapper';
@@ -100,6 +101,7 @@ export class TasksService {
     @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
     private readonly registry: TaskRegistry,
     private readonly metrics: TasksMetrics,
+    private readonly external: ExternalQueues,
   ) {
     this.pages = new TaskPages(queue, producer);
     if (redisCfg.waitReplicas > 0)
@@ -119,7 +121,7 @@ export class TasksService {
     return this.redisOp(async () => {
       if (item.clientId) {
         const existing = await inSpan('tasks.idempotency_check', {}, async (span) => {
-          const job = await this.queue.getJob(item.id);
+          const job = await this.findJob(item.id);
           span?.setAttribute('tasks.existing', job !== undefined);
           return job;
         });
@@ -127,15 +129,17 @@ export class TasksService {
         if (existing)
           return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
       }
-      const added = await this.queue.add(
+      await this.rememberExternal([item]);
+      const added = await this.queueFor(item.fp.type).add(
         item.fp.type,
         item.fp.payload,
         this.jobOptions(item.id, item.fp, item.owner),
       );
       await this.confirmStored();
+      this.external.notify();
       if (item.clientId) {
         // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
-        const stored = await this.queue.getJob(item.id);
+        const stored = await this.findJob(item.id);
         if (!stored)
           throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
         if (ownerOf(stored) !== item.owner) throw taken(item.id);
@@ -157,7 +161,7 @@ export class TasksService {
     return this.redisOp(async () => {
       // One round trip: the producer connection pipelines these automatically.
       const existing = await Promise.all(
-        items.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
+        items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
       );
       const others = items.filter((it, i) => existing[i] && !visibleTo(existing[i], who));
       if (others.length)
@@ -171,6 +175,7 @@ export class TasksService {
         .map((it) => it.id);
       if (clash.length) throw conflict(clash, 'nothing was queued');
       const fresh = items.filter((_, i) => !existing[i]);
+      await this.rememberExternal(fresh);
       const added = fresh.length
         ? await inSpan(
             `add ${this.queue.name} (batch)`,
@@ -179,10 +184,13 @@ export class TasksService {
             { kind: 3 /* PRODUCER */ },
           )
         : [];
-      if (fresh.length) await this.confirmStored();
+      if (fresh.length) {
+        await this.confirmStored();
+        this.external.notify();
+      }
       // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
       const stored = await Promise.all(
-        fresh.map((it) => (it.clientId ? this.queue.getJob(it.id) : undefined)),
+        fresh.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
       );
       const lost = new Set(
         fresh.filter(
@@ -223,14 +231,15 @@ export class TasksService {
   /** Removes a queued, delayed or finished task; an active one is 409. */
   async remove(id: string, who?: TaskCaller): Promise<Task> {
     return this.redisOp(async () => {
-      const task = await this.view(await this.mustFind(id, who));
+      const job = await this.mustFind(id, who);
+      const task = await this.view(job);
       if (task.status === 'active')
         throw new ConflictException({
           message: `Task ${id} is active; it can be deleted once it finishes`,
           code: 'TASK_CONFLICT',
         });
       try {
-        await this.queue.remove(id);
+        await this.queueOf(job).remove(id);
       } catch (e) {
         if (isBullJobLocked(e))
           throw new ConflictException({
@@ -320,7 +329,7 @@ export class TasksService {
     const multi = client.multi();
     const jobs = items.map(
       ({ id, fp, owner }) =>
-        new Job(this.queue, fp.type, fp.payload, this.jobOptions(id, fp, owner), id),
+        new Job(this.queueFor(fp.type), fp.type, fp.payload, this.jobOptions(id, fp, owner), id),
     );
     // addJob queues its script on the MULTI (sent only by exec) and settles without waiting for
     // it; one that throws (invalid options) means the transaction is never sent.
@@ -375,9 +384,31 @@ export class TasksService {
     return job;
   }
 
+  /** The queue of a type: the main one, or the type's own queue for an external type. */
+  private queueFor(type: string): Queue {
+    return this.registry.isExternal(type) ? this.external.queue(type) : this.queue;
+  }
+
+  private queueOf(job: Job): Queue {
+    return job.queueName === this.queue.name
+      ? this.queue
+      : (this.external.queueOf(job) ?? this.queue);
+  }
+
+  /** Records the external types of these items before they are queued, so lookups by id find them. */
+  private async rememberExternal(items: Prepared[]): Promise<void> {
+    const types = new Set(items.map((it) => it.fp.type).filter((t) => this.registry.isExternal(t)));
+    await Promise.all([...types].map((t) => this.external.remember(t)));
+  }
+
+  /** A task by id: in the main queue, else in an external type's queue. */
+  private async findJob(id: string): Promise<Job | undefined> {
+    return (await this.queue.getJob(id)) ?? (await this.external.find(id));
+  }
+
   /** Another key's task is "not found" too: its existence is not revealed. */
   private async mustFind(id: string, who?: TaskCaller): Promise<Job> {
-    const job = await this.queue.getJob(id);
+    const job = await this.findJob(id);
     if (!job || !visibleTo(job, who)) throw new NotFoundException(`Task ${id} not found`);
     return job;
   }
@@ -387,7 +418,7 @@ export class TasksService {
     if (!status) throw new NotFoundException(`Task ${job.id} not found`);
     // The job was read before its state: if it finished in between, read it again for its result.
     if ((status === 'completed' || status === 'failed') && !job.finishedOn) {
-      const fresh = await this.queue.getJob(job.id as string);
+      const fresh = await this.queueOf(job).getJob(job.id as string);
       if (fresh) return toTask(fresh, status);
     }
     return toTask(job, status);

@@ -314,6 +314,9 @@ export function validFor(doc: OpenApiDoc, raw: GenSchema | undefined): fc.Arbitr
     case 'boolean':
       return fc.boolean();
     case 'array': {
+      // An example of a list whose items are valid only by configuration (external task types)
+      // or meaning: the example is part of the contract and must be accepted.
+      if (ex) return ex;
       const min = s.minItems ?? 0;
       return fc.array(validFor(doc, s.items as GenSchema), {
         minLength: min,
@@ -323,6 +326,8 @@ export function validFor(doc: OpenApiDoc, raw: GenSchema | undefined): fc.Arbitr
     case 'object':
     default: {
       const props = s.properties ?? {};
+      // Rules across fields (described, not in the schema): valid bodies come from the example.
+      if (ex && (s as Record<string, unknown>)['x-cross-field-rules']) return ex;
       if (Object.keys(props).length === 0)
         return ex ?? fc.constant(s.type === 'object' ? {} : null);
       const required = s.required ?? [];

@@ -47,6 +47,11 @@ export const ERROR_CODES = {
     'The increment would take the counter past ±2^53-1; nothing changed.',
   ],
   TASK_CONFLICT: [409, 'A task id is taken by another body, or the task state forbids the change.'],
+  TASK_LEASE_LOST: [
+    409,
+    'The lease token is wrong, or the lease expired (the task went back to the queue): nothing changed.',
+  ],
+  SCHEDULE_CONFLICT: [409, 'A schedule of this name exists with a different body.'],
   INGEST_DISABLED: [503, 'Ingest is turned off (INGEST_ENABLED=false).'],
   EKS_NAMESPACE_TERMINATING: [
     409,

@@ -18,6 +18,10 @@ const JOB_LOCKED = /locked/i;
 /** BullMQ: retrying a job that is no longer in the failed state. */
 const JOB_NOT_IN_STATE = /not in the failed state|is not in the/i;
 
+/** BullMQ: finishing or extending a job with a token that does not hold its lock (or no longer active). */
+const LOCK_LOST =
+  /Missing lock for job|Lock mismatch for job|is not in the active state|Missing key for job/;
+
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : '');
 
 /** True for ioredis errors that mean "Redis cannot be reached now" (answered as 503, not 500). */
@@ -34,3 +38,6 @@ export const isBullJobLocked = (err: unknown): boolean => JOB_LOCKED.test(messag
 
 /** BullMQ refused a state change because the job moved on (e.g. retry of a job no longer failed). */
 export const isBullJobNotInState = (err: unknown): boolean => JOB_NOT_IN_STATE.test(messageOf(err));
+
+/** BullMQ refused a finish because the lock token is wrong or expired, or the job left `active`. */
+export const isBullLockLost = (err: unknown): boolean => LOCK_LOST.test(messageOf(err));

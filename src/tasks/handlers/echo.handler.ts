@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { TaskHandler } from './task-handler';
+import { TaskHandlerProvider, type TaskHandler } from './task-handler';
 
 /** Returns its payload (any JSON value): the no-op task of tests and benchmarks. */
 @Injectable()
+@TaskHandlerProvider()
 export class EchoHandler implements TaskHandler {
   readonly type = 'echo';
   readonly description = 'returns its payload (any JSON value)';

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { IsInt, IsOptional, IsString, MaxLength, Max, Min } from 'class-validator';
-import { parsePayload, type TaskContext, type TaskHandler } from './task-handler';
+import {
+  parsePayload,
+  TaskHandlerProvider,
+  type TaskContext,
+  type TaskHandler,
+} from './task-handler';
 
 export class SleepPayload {
   @IsInt() @Min(0) @Max(600_000) ms!: number;
@@ -14,6 +19,7 @@ const PROGRESS_EVERY_MS = 1000;
 
 /** Waits `ms` (reporting progress each second), optionally failing its first `failRuns` runs. */
 @Injectable()
+@TaskHandlerProvider()
 export class SleepHandler implements TaskHandler<SleepPayload> {
   readonly type = 'sleep';
   readonly description =

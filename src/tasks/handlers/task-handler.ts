@@ -1,3 +1,4 @@
+import { DiscoveryService } from '@nestjs/core';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import {
@@ -14,7 +15,10 @@ export interface TaskContext {
   progress(value: number): Promise<void>;
 }
 
-/** A task type: one provider per file in handlers/, listed in handlers/index.ts. */
+/**
+ * A built-in task type: a provider marked `@TaskHandlerProvider()`, in the providers of any module
+ * of the app (usually the core module of the feature it belongs to). TaskRegistry discovers them.
+ */
 export interface TaskHandler<P = unknown> {
   readonly type: string;
   readonly description: string;
@@ -35,3 +39,10 @@ export function parsePayload<T extends object>(cls: new () => T, payload: unknow
   if (errors.length) throw validationFailed(flattenValidationErrors(errors, 'payload'));
   return { ...value };
 }
+
+/**
+ * Marks a class as a task handler. Any module may contribute one by listing the class in its
+ * providers: TaskRegistry finds every provider carrying this mark through Nest's DiscoveryService,
+ * so the tasks feature imports no feature and a new handler is one file in its own feature.
+ */
+export const TaskHandlerProvider = DiscoveryService.createDecorator<void>();

@@ -1,15 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import {
-  CounterService,
-  IDEMPOTENCY_KEY_PATTERN,
-  MAX_BY,
-  NAME_PATTERN,
-  NAME_RULE,
-} from '../../counter';
-import { parsePayload, type TaskContext, type TaskHandler } from './task-handler';
+import { parsePayload, TaskHandlerProvider, type TaskContext, type TaskHandler } from '../tasks';
+import { IDEMPOTENCY_KEY_PATTERN, MAX_BY, NAME_PATTERN, NAME_RULE } from './counter.rules';
+import { CounterService } from './counter.service';
 
-/** The counter feature's own rules (imported, not copied), so a bad payload is a 400 at submission. */
+/** The counter's own rules, so a bad payload is a 400 at submission. */
 export class CounterIncrementPayload {
   @Matches(NAME_PATTERN, { message: NAME_RULE })
   name!: string;
@@ -22,11 +17,12 @@ export class CounterIncrementPayload {
 }
 
 /**
- * Increments a counter through the counter feature's exported service: the pattern for a
- * feature's task handler. Without an idempotencyKey the task id is used, so a run repeated
+ * Increments a counter: the counter feature's task handler, contributed by CounterCoreModule
+ * (the pattern for a feature's task handler). Without an idempotencyKey the task id is used, so a run repeated
  * after a crash (stalled-job recovery) or a retry never applies the increment twice.
  */
 @Injectable()
+@TaskHandlerProvider()
 export class CounterIncrementHandler implements TaskHandler<CounterIncrementPayload> {
   readonly type = 'counter.increment';
   readonly description = '{ name, by?, idempotencyKey? }: adds by (default 1) to a counter, once';

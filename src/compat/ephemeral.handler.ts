@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
-import { parsePayload, type TaskHandler } from './task-handler';
+import { parsePayload, TaskHandlerProvider, type TaskHandler } from '../tasks';
 
 export const EPHEMERAL_TYPE = 'ephemeral.process';
 
@@ -11,6 +11,7 @@ export class EphemeralPayload {
 
 /** ephemeral-backend's tasks (compat `/tasks`): they complete with the seed's result shape. */
 @Injectable()
+@TaskHandlerProvider()
 export class EphemeralHandler implements TaskHandler<EphemeralPayload> {
   readonly type = EPHEMERAL_TYPE;
   readonly description =

@@ -1,0 +1,104 @@
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import {
+  CompleteTaskDto,
+  FailTaskDto,
+  HeartbeatDto,
+  HeartbeatResultDto,
+  LeaseDto,
+  LeaseTasksDto,
+} from './dto/lease.dto';
+import { TaskIdParams } from './dto/task-id.params';
+import { TaskDto } from './dto/task.dto';
+import { TaskLeases } from './external/task-leases.service';
+import { RequireScope } from '../common/auth/scope.decorator';
+
+/** Workers outside this service, in any language: lease external tasks, report, finish. */
+@ApiTags('task workers')
+@ApiUnauthorizedResponse({ description: 'Missing or invalid X-API-Key' })
+@ApiBadRequestResponse({ description: 'Invalid input; the field is named' })
+@ApiServiceUnavailableResponse({ description: 'Redis is unavailable; retry later' })
+@Controller('v1/tasks')
+export class TaskWorkersController {
+  constructor(private readonly leases: TaskLeases) {}
+
+  @RequireScope('tasks:work')
+  @Post('lease')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Lease queued tasks of external types',
+    description:
+      'Takes up to `max` tasks of the given external types (TASKS_EXTERNAL_TYPES), highest priority first and FIFO ' +
+      'within a priority, waiting up to `waitSeconds` for one. Each comes with a `leaseToken`: until `leaseExpiresAt` ' +
+      'only that token can heartbeat, complete or fail it; an expired lease puts the task back in the queue (it counts as a run).',
+  })
+  @ApiOkResponse({
+    type: LeaseDto,
+    description: 'The leased tasks; `items: []` when the wait ended',
+  })
+  async lease(@Body() body: LeaseTasksDto, @Req() req: FastifyRequest): Promise<LeaseDto> {
+    const abort = new AbortController();
+    req.raw.once('close', () => abort.abort());
+    return { items: await this.leases.lease(body, abort.signal) };
+  }
+
+  @RequireScope('tasks:work')
+  @Post(':id/heartbeat')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Extend a lease, optionally reporting progress',
+    description:
+      'Extends the lease by its length from now; `progress` and `message` are recorded on the task.',
+  })
+  @ApiOkResponse({ type: HeartbeatResultDto })
+  @ApiNotFoundResponse({ description: 'No external task with this id' })
+  @ApiConflictResponse({
+    description: 'TASK_LEASE_LOST: wrong or expired lease token; nothing changed',
+  })
+  heartbeat(@Param() { id }: TaskIdParams, @Body() b: HeartbeatDto): Promise<HeartbeatResultDto> {
+    return this.leases.heartbeat(id, b.leaseToken, b.progress, b.message);
+  }
+
+  @RequireScope('tasks:work')
+  @Post(':id/complete')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Complete a leased task with its result' })
+  @ApiOkResponse({ type: TaskDto })
+  @ApiNotFoundResponse({ description: 'No external task with this id' })
+  @ApiConflictResponse({
+    description: 'TASK_LEASE_LOST: wrong or expired lease token; nothing changed',
+  })
+  complete(@Param() { id }: TaskIdParams, @Body() b: CompleteTaskDto): Promise<TaskDto> {
+    return this.leases.complete(id, b.leaseToken, b.result);
+  }
+
+  @RequireScope('tasks:work')
+  @Post(':id/fail')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Fail a leased task',
+    description:
+      'retryable (default true): queued again after the backoff while attempts remain; false: failed now.',
+  })
+  @ApiOkResponse({
+    type: TaskDto,
+    description: 'The task after the failure (queued, delayed or failed)',
+  })
+  @ApiNotFoundResponse({ description: 'No external task with this id' })
+  @ApiConflictResponse({
+    description: 'TASK_LEASE_LOST: wrong or expired lease token; nothing changed',
+  })
+  fail(@Param() { id }: TaskIdParams, @Body() b: FailTaskDto): Promise<TaskDto> {
+    return this.leases.fail(id, b.leaseToken, b.error, b.retryable ?? true);
+  }
+}

@@ -1,0 +1,305 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { auth, bootApp, TEST_KEY } from './support/app';
+import { getTask, submit, submitBatch, uniqueQueue, waitTask } from './support/tasks';
+
+jest.setTimeout(120_000);
+
+/** External types over HTTP workers. API-only apps: the built-in worker must never take these. */
+describe('tasks: external types and HTTP workers', () => {
+  let app: NestFastifyApplication;
+  let base: string;
+
+  beforeAll(async () => {
+    app = await bootApp({
+      APP_ROLE: 'all', // a built-in worker runs too, and must leave external tasks alone
+      INGEST_ENABLED: 'false',
+      TASKS_QUEUE_NAME: uniqueQueue('ext'),
+      TASKS_EXTERNAL_TYPES: 'ext.*, reports.pdf',
+      TASKS_STALLED_INTERVAL_MS: '500',
+      TASKS_BACKOFF_MS: '100',
+    });
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(() => app.close());
+
+  const post = (url: string, payload: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url, headers: auth, payload });
+  const lease = (body: Record<string, unknown>) => post('/v1/tasks/lease', body);
+  type Item = { task: { id: string; type: string; priority: number }; leaseToken: string };
+  const items = async (body: Record<string, unknown>): Promise<Item[]> => {
+    const res = await lease(body);
+    expect(res.statusCode).toBe(200);
+    return res.json().items;
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('lists external types, validates leases, and leases, heartbeats and completes with the token only', async () => {
+    const types = (
+      await app.inject({ method: 'GET', url: '/v1/tasks/types', headers: auth })
+    ).json().types;
+    expect(types).toEqual(expect.arrayContaining(['echo', 'ext.*', 'reports.pdf']));
+
+    const bad = await lease({ types: ['echo', 'ext.a'], max: 0, waitSeconds: 21, leaseSeconds: 4 });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+    ).toEqual(['leaseSeconds', 'max', 'waitSeconds']);
+    const notExternal = await lease({ types: ['ext.a', 'echo'] });
+    expect(notExternal.statusCode).toBe(400);
+    expect(notExternal.json().errors).toEqual([
+      { field: 'types.1', messages: [expect.stringContaining('not an external task type')] },
+    ]);
+    expect((await lease({ types: [] })).json().errors[0].field).toBe('types');
+    expect((await lease({ types: ['bad type'] })).json().errors[0].field).toBe('types');
+    expect((await submit(app, { type: 'ext', payload: 1 })).statusCode).toBe(400); // `ext.*` needs a suffix
+
+    const created = await submit(app, { type: 'ext.basic', payload: { n: 1 }, id: 'ext-basic-1' });
+    expect(created.statusCode).toBe(202);
+    await sleep(300); // the built-in worker (role all) is running: it must not take it
+    expect((await getTask(app, 'ext-basic-1')).status).toBe('queued');
+
+    const [item] = await items({ types: ['ext.basic'], max: 5, leaseSeconds: 30 });
+    expect(item.task).toMatchObject({
+      id: 'ext-basic-1',
+      type: 'ext.basic',
+      status: 'active',
+      payload: { n: 1 },
+    });
+    expect(await items({ types: ['ext.basic'] })).toEqual([]); // leased: nobody else gets it
+    const wrong = item.leaseToken.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
+    const extra: Record<string, Record<string, unknown>> = {
+      heartbeat: { progress: 10 },
+      complete: { result: 1 },
+      fail: { error: 'x' },
+    };
+    for (const path of ['heartbeat', 'complete', 'fail']) {
+      const res = await post(`/v1/tasks/ext-basic-1/${path}`, {
+        leaseToken: wrong,
+        ...extra[path],
+      });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().code).toBe('TASK_LEASE_LOST');
+    }
+    expect((await getTask(app, 'ext-basic-1')).status).toBe('active'); // nothing changed
+    expect(
+      (await post('/v1/tasks/ext-basic-1/complete', { leaseToken: '0' })).json().errors[0].field,
+    ).toBe('leaseToken');
+    const hb = await post('/v1/tasks/ext-basic-1/heartbeat', {
+      leaseToken: item.leaseToken,
+      progress: 40,
+      message: 'halfway',
+    });
+    expect(hb.statusCode).toBe(200);
+    expect(Date.parse(hb.json().leaseExpiresAt)).toBeGreaterThan(Date.now() + 25_000);
+    expect((await getTask(app, 'ext-basic-1')).progress).toBe(40);
+    expect(
+      (
+        await post('/v1/tasks/ext-basic-1/heartbeat', {
+          leaseToken: item.leaseToken,
+          progress: 101,
+        })
+      ).statusCode,
+    ).toBe(400);
+    const done = await post('/v1/tasks/ext-basic-1/complete', {
+      leaseToken: item.leaseToken,
+      result: { ok: true },
+    });
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toMatchObject({
+      id: 'ext-basic-1',
+      status: 'completed',
+      result: { ok: true },
+    });
+    expect(await getTask(app, 'ext-basic-1')).toMatchObject({
+      status: 'completed',
+      result: { ok: true },
+    });
+    // completing twice is refused, and a built-in task is not an external one
+    expect(
+      (await post('/v1/tasks/ext-basic-1/complete', { leaseToken: item.leaseToken })).statusCode,
+    ).toBe(409);
+    const echo = (await submit(app, { type: 'echo', payload: 1 })).json();
+    expect(
+      (await post(`/v1/tasks/${echo.id}/complete`, { leaseToken: item.leaseToken })).statusCode,
+    ).toBe(404);
+  });
+
+  it('an expired lease puts the task back; the late complete is refused and the next worker finishes it', async () => {
+    await submit(app, { type: 'ext.expire', payload: {}, id: 'ext-expire-1' });
+    const [first] = await items({ types: ['ext.expire'], leaseSeconds: 5 });
+    expect(first.task.id).toBe('ext-expire-1');
+    const t0 = Date.now();
+    const [second] = await items({ types: ['ext.expire'], waitSeconds: 10, leaseSeconds: 30 });
+    const waited = Date.now() - t0;
+    expect(second.task.id).toBe('ext-expire-1'); // back in the queue after the 5 s lease (+ stalled check)
+    expect(waited).toBeGreaterThan(4000);
+    expect(waited).toBeLessThan(9000);
+    const late = await post('/v1/tasks/ext-expire-1/complete', {
+      leaseToken: first.leaseToken,
+      result: 'late',
+    });
+    expect(late.statusCode).toBe(409);
+    expect((await getTask(app, 'ext-expire-1')).status).toBe('active');
+    const ok = await post('/v1/tasks/ext-expire-1/complete', {
+      leaseToken: second.leaseToken,
+      result: 'ok',
+    });
+    expect(ok.json()).toMatchObject({ status: 'completed', result: 'ok' });
+  });
+
+  it('fail: retryable goes back to the queue while attempts remain, retryable false fails at once', async () => {
+    await submit(app, { type: 'ext.fail', payload: {}, id: 'ext-fail-1', maxAttempts: 2 });
+    const [a] = await items({ types: ['ext.fail'] });
+    const f1 = await post('/v1/tasks/ext-fail-1/fail', { leaseToken: a.leaseToken, error: 'boom' });
+    expect(f1.statusCode).toBe(200);
+    expect(['queued', 'delayed']).toContain(f1.json().status);
+    expect(f1.json()).toMatchObject({ attempts: 1, error: 'boom' });
+    const [b] = await items({ types: ['ext.fail'], waitSeconds: 5 }); // after the 100 ms backoff
+    expect(b.task.id).toBe('ext-fail-1');
+    const f2 = await post('/v1/tasks/ext-fail-1/fail', {
+      leaseToken: b.leaseToken,
+      error: 'boom again',
+    });
+    expect(f2.json()).toMatchObject({ status: 'failed', attempts: 2, error: 'boom again' });
+
+    await submit(app, { type: 'ext.fail', payload: {}, id: 'ext-fail-2', maxAttempts: 5 });
+    const [c] = await items({ types: ['ext.fail'] });
+    const f3 = await post('/v1/tasks/ext-fail-2/fail', {
+      leaseToken: c.leaseToken,
+      error: 'bad input',
+      retryable: false,
+    });
+    expect(f3.json()).toMatchObject({ status: 'failed', attempts: 1, error: 'bad input' });
+    expect((await post('/v1/tasks/ext-fail-2/fail', { leaseToken: c.leaseToken })).statusCode).toBe(
+      400,
+    ); // error is required
+    // a failed external task can be retried like any other
+    expect((await post('/v1/tasks/ext-fail-2/retry', {})).statusCode).toBe(202);
+    expect((await items({ types: ['ext.fail'] }))[0].task.id).toBe('ext-fail-2');
+  });
+
+  it('priorities and FIFO hold across leases, and types are taken in the order asked', async () => {
+    const prios = [5, 1, 10, 1, 5, 3];
+    for (const [i, priority] of prios.entries())
+      await submit(app, { type: 'ext.prio', payload: { i }, id: `ext-prio-${i}`, priority });
+    await submit(app, { type: 'reports.pdf', payload: {}, id: 'ext-prio-report' });
+    const got: string[] = [];
+    for (let i = 0; i < prios.length; i++)
+      got.push(...(await items({ types: ['ext.prio'], max: 1 })).map((it) => it.task.id));
+    expect(got).toEqual([
+      'ext-prio-1',
+      'ext-prio-3',
+      'ext-prio-5',
+      'ext-prio-0',
+      'ext-prio-4',
+      'ext-prio-2',
+    ]);
+    expect(
+      (await items({ types: ['ext.prio', 'reports.pdf'], max: 10 })).map((i) => i.task.id),
+    ).toEqual(['ext-prio-report']);
+  });
+
+  it('a waiting lease answers as soon as a task is submitted, and [] when the wait ends', async () => {
+    const t0 = Date.now();
+    expect(await items({ types: ['ext.poll'], waitSeconds: 1 })).toEqual([]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    const pending = items({ types: ['ext.poll'], waitSeconds: 10 });
+    await sleep(300);
+    const t1 = Date.now();
+    await submit(app, { type: 'ext.poll', payload: {}, id: 'ext-poll-1' });
+    expect((await pending).map((i) => i.task.id)).toEqual(['ext-poll-1']);
+    expect(Date.now() - t1).toBeLessThan(1000);
+  });
+
+  it('100 waiting leases hold no Redis connection of their own', async () => {
+    // Sockets of this process (other suites run in other processes): Redis clients are TCP sockets;
+    // inject() requests use none.
+    const sockets = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    expect(await items({ types: ['ext.conn'] })).toEqual([]); // the type's Worker exists from here
+    await sleep(200);
+    const before = sockets();
+    expect(before).toBeGreaterThan(0); // the app's Redis clients are counted
+    const waiting = Array.from({ length: 100 }, () =>
+      items({ types: ['ext.conn'], waitSeconds: 3 }),
+    );
+    await sleep(1000);
+    expect(sockets()).toBe(before);
+    await submit(app, { type: 'ext.conn', payload: {}, id: 'ext-conn-1' });
+    const got = (await Promise.all(waiting)).flat();
+    expect(got.map((i) => i.task.id)).toEqual(['ext-conn-1']); // exactly one of the 100 gets it
+  });
+
+  /** The Python worker of docs/tasks.md, run as written. */
+  const script = join(tmpdir(), `task_worker_${process.pid}.py`);
+  beforeAll(() => {
+    const doc = readFileSync(join(__dirname, '..', 'docs', 'tasks.md'), 'utf8');
+    const block = /```python\n([\s\S]*?)```/.exec(doc);
+    if (!block) throw new Error('docs/tasks.md has no python block');
+    writeFileSync(script, block[1]);
+  });
+  const worker = (env: Record<string, string>) => {
+    const child: ChildProcess = spawn('python3', [script], {
+      env: { ...process.env, PLATFORM_API: base, API_KEY: TEST_KEY, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const lines = () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '));
+    return { child, exited, lines, err: () => err };
+  };
+
+  it('500 tasks through two Python workers from the docs: each completed exactly once', async () => {
+    for (let b = 0; b < 5; b++) {
+      const tasks = Array.from({ length: 100 }, (_, i) => ({
+        type: 'ext.py',
+        payload: { n: b * 100 + i },
+        id: `ext-py-${b * 100 + i}`,
+      }));
+      expect((await submitBatch(app, { tasks })).statusCode).toBe(202);
+    }
+    const env = { TASK_TYPES: 'ext.py', WAIT_SECONDS: '1', EXIT_WHEN_IDLE: '1' };
+    const w1 = worker(env);
+    const w2 = worker(env);
+    expect(await w1.exited).toBe(0);
+    expect(await w2.exited).toBe(0);
+    const all = [...w1.lines(), ...w2.lines()];
+    expect(all.every(([, status]) => status === '200')).toBe(true);
+    const ids = all.map(([id]) => id);
+    expect(ids).toHaveLength(500);
+    expect(new Set(ids).size).toBe(500);
+    expect(w1.lines().length).toBeGreaterThan(0);
+    expect(w2.lines().length).toBeGreaterThan(0);
+    const sample = await getTask(app, 'ext-py-123');
+    expect(sample).toMatchObject({ status: 'completed', result: { echo: { n: 123 } } });
+  });
+
+  it('a SIGKILLed Python worker loses nothing: its lease expires and another worker finishes the task', async () => {
+    await submit(app, { type: 'ext.kill', payload: { k: 1 }, id: 'ext-kill-1' });
+    const doomed = worker({ TASK_TYPES: 'ext.kill', WORK_SECONDS: '60', LEASE_SECONDS: '5' });
+    await waitTask(app, 'ext-kill-1', (t) => t.status === 'active', 10_000);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    const survivor = worker({ TASK_TYPES: 'ext.kill', WAIT_SECONDS: '10', EXIT_WHEN_IDLE: '1' });
+    const task = await waitTask(app, 'ext-kill-1', (t) => t.status === 'completed', 20_000);
+    expect(task.result).toEqual({ echo: { k: 1 }, worker: survivor.child.pid });
+    survivor.child.kill('SIGTERM');
+    await survivor.exited;
+  });
+});
