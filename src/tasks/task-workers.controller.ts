@@ -1,13 +1,10 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
@@ -22,12 +19,11 @@ import { TaskIdParams } from './dto/task-id.params';
 import { TaskDto } from './dto/task.dto';
 import { TaskLeases } from './external/task-leases.service';
 import { RequireScope } from '../common/auth/scope.decorator';
+import { TaskRouteErrors } from './tasks.errors.decorator';
 
 /** Workers outside this service, in any language: lease external tasks, report, finish. */
 @ApiTags('task workers')
-@ApiUnauthorizedResponse({ description: 'Missing or invalid X-API-Key' })
-@ApiBadRequestResponse({ description: 'Invalid input; the field is named' })
-@ApiServiceUnavailableResponse({ description: 'Redis is unavailable; retry later' })
+@TaskRouteErrors()
 @Controller('v1/tasks')
 export class TaskWorkersController {
   constructor(private readonly leases: TaskLeases) {}

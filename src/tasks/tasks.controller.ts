@@ -1,15 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -22,11 +19,10 @@ import { MAX_BATCH, type TaskCaller } from './task.types';
 import { Caller } from '../common/auth/caller.decorator';
 import { TasksService } from './tasks.service';
 import { RequireScope } from '../common/auth/scope.decorator';
+import { TaskRouteErrors } from './tasks.errors.decorator';
 
 @ApiTags('tasks')
-@ApiUnauthorizedResponse({ description: 'Missing or invalid X-API-Key' })
-@ApiBadRequestResponse({ description: 'Invalid input; the field is named' })
-@ApiServiceUnavailableResponse({ description: 'Redis is unavailable; retry later' })
+@TaskRouteErrors()
 @ApiNotFoundResponse({ description: "No such task, or another key's task (never revealed)" })
 @Controller('v1/tasks')
 export class TasksController {

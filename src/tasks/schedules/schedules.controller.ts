@@ -1,14 +1,11 @@
 import { Body, Controller, Delete, Get, Param, Post, Res } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
@@ -19,11 +16,10 @@ import {
 } from './schedule.dto';
 import { SchedulesService } from './schedules.service';
 import { RequireScope } from '../../common/auth/scope.decorator';
+import { TaskRouteErrors } from '../tasks.errors.decorator';
 
 @ApiTags('schedules')
-@ApiUnauthorizedResponse({ description: 'Missing or invalid X-API-Key' })
-@ApiBadRequestResponse({ description: 'Invalid input; the field is named' })
-@ApiServiceUnavailableResponse({ description: 'Redis is unavailable; retry later' })
+@TaskRouteErrors()
 @Controller('v1/schedules')
 export class SchedulesController {
   constructor(private readonly schedules: SchedulesService) {}
