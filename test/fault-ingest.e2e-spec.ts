@@ -1,8 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { auth, bootApp } from './support/app';
-import { directClients, ingestNames, portOf, waitFor } from './support/ingest';
+import { auth } from './support/app';
+import {
+  directClients,
+  ingestNames,
+  startProxiedIngest,
+  waitFor,
+  type ProxiedIngest,
+} from './support/ingest';
 import { sleep, startLoad, summary } from './support/load';
-import { FAULT_MODES, startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { FAULT_MODES, type TcpProxy } from './support/tcp-proxy';
 
 jest.setTimeout(60_000);
 
@@ -22,26 +28,18 @@ describe.each(FAULT_MODES)(
     let sqs: TcpProxy;
     let ddb: TcpProxy;
     let app: NestFastifyApplication;
+    let proxied: ProxiedIngest | undefined;
     beforeAll(async () => {
-      [sqs, ddb] = await Promise.all([
-        startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_SQS)),
-        startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_DYNAMODB)),
-      ]);
-      app = await bootApp({
+      proxied = await startProxiedIngest({
         ...names,
-        AWS_ENDPOINT_URL_SQS: sqs.url,
-        AWS_ENDPOINT_URL_DYNAMODB: ddb.url,
-        INGEST_WAIT_TIME_SECONDS: '1',
         INGEST_CONSUMERS: '8',
         INGEST_VISIBILITY_TIMEOUT_SECONDS: '2',
         INGEST_HEARTBEAT_SECONDS: '1',
       });
+      ({ sqs, ddb, app } = proxied);
     });
     afterAll(async () => {
-      sqs?.resume();
-      ddb?.resume();
-      await app?.close();
-      await Promise.all([sqs?.close(), ddb?.close()]);
+      await proxied?.close();
       aws.destroy();
     });
 

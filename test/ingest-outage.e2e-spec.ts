@@ -1,7 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { auth, bootApp } from './support/app';
-import { directClients, ingestNames, portOf, waitFor } from './support/ingest';
-import { FAULT_MODES, startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { auth } from './support/app';
+import {
+  directClients,
+  ingestNames,
+  startProxiedIngest,
+  waitFor,
+  type ProxiedIngest,
+} from './support/ingest';
+import { FAULT_MODES, type TcpProxy } from './support/tcp-proxy';
 
 jest.setTimeout(40_000);
 
@@ -20,16 +26,10 @@ describe.each(FAULT_MODES)('ingest: outages (%s)', (mode) => {
   let sqs: TcpProxy;
   let ddb: TcpProxy;
   let app: NestFastifyApplication;
+  let proxied: ProxiedIngest;
   beforeAll(async () => {
-    [sqs, ddb] = await Promise.all([
-      startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_SQS)),
-      startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_DYNAMODB)),
-    ]);
-    app = await bootApp({
+    proxied = await startProxiedIngest({
       ...names,
-      AWS_ENDPOINT_URL_SQS: sqs.url,
-      AWS_ENDPOINT_URL_DYNAMODB: ddb.url,
-      INGEST_WAIT_TIME_SECONDS: '1',
       INGEST_CONSUMERS: '2',
       // A short visibility and receive budget: without the heartbeat and in-place retry, an
       // outage of a few seconds would send every message to the DLQ.
@@ -39,12 +39,10 @@ describe.each(FAULT_MODES)('ingest: outages (%s)', (mode) => {
       INGEST_ADMIN_DEADLINE_MS: String(ADMIN_DEADLINE_MS),
       AWS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     });
+    ({ sqs, ddb, app } = proxied);
   });
   afterAll(async () => {
-    sqs.resume();
-    ddb.resume();
-    await app.close();
-    await Promise.all([sqs.close(), ddb.close()]);
+    await proxied.close();
     aws.destroy();
   });
 

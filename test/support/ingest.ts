@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { bootApp } from './app';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 /** Queue, DLQ and table names of this suite's own, so suites running in parallel do not share messages. */
 export function ingestNames(label: string): Record<string, string> {
@@ -84,3 +87,40 @@ export const FAST_CONSUMER = { INGEST_WAIT_TIME_SECONDS: '1', INGEST_CONSUMERS: 
  * that a loaded emulator can meet (the 1 s default is for a real SQS; the outage suite keeps it).
  */
 export const LOADED_EMULATOR = { INGEST_SEND_DEADLINE_MS: '5000' };
+
+/** The app with SQS and DynamoDB behind TCP proxies a suite can cut (the shared emulators keep running). */
+export interface ProxiedIngest {
+  sqs: TcpProxy;
+  ddb: TcpProxy;
+  app: NestFastifyApplication;
+  /** Resumes both proxies, closes the app, then the proxies. */
+  close(): Promise<void>;
+}
+
+/**
+ * The shared set-up of the ingest fault suites: both proxies, the app pointed at them with a 1 s
+ * long-poll, and `env` (consumers, visibility, deadlines) on top.
+ */
+export async function startProxiedIngest(env: Record<string, string>): Promise<ProxiedIngest> {
+  const [sqs, ddb] = await Promise.all([
+    startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_SQS)),
+    startTcpProxy(portOf(process.env.AWS_ENDPOINT_URL_DYNAMODB)),
+  ]);
+  const app = await bootApp({
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.url,
+    INGEST_WAIT_TIME_SECONDS: '1',
+    ...env,
+  });
+  return {
+    sqs,
+    ddb,
+    app,
+    async close() {
+      sqs.resume();
+      ddb.resume();
+      await app.close();
+      await Promise.all([sqs.close(), ddb.close()]);
+    },
+  };
+}
