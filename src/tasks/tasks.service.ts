@@ -228,6 +228,14 @@ export class TasksService {
     return this.redisOp(() => this.pages.page(owner ? { ...q, owner } : q));
   }
 
+  /** The task's job and the queue that holds it, found as GET /v1/tasks/:id finds it (live events). */
+  async locate(id: string, who?: TaskCaller): Promise<{ job: Job; queue: Queue }> {
+    return this.redisOp(async () => {
+      const job = await this.mustFind(id, who);
+      return { job, queue: this.queueOf(job) };
+    });
+  }
+
   /** Removes a queued, delayed or finished task; an active one is 409. */
   async remove(id: string, who?: TaskCaller): Promise<Task> {
     return this.redisOp(async () => {
