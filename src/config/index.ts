@@ -10,6 +10,7 @@ export * from './counter.config';
 export * from './eks.config';
 export * from './tasks.config';
 export * from './task-events.config';
+export * from './task-schemas.config';
 export * from './ingest.config';
 
 import { appConfig } from './app.config';
@@ -23,6 +24,7 @@ import { rateLimitConfig } from './rate-limit.config';
 import { redisConfig } from './redis.config';
 import { tasksConfig } from './tasks.config';
 import { taskEventsConfig } from './task-events.config';
+import { taskSchemasConfig } from './task-schemas.config';
 export const allConfigs = [
   appConfig,
   authConfig,
@@ -34,6 +36,7 @@ export const allConfigs = [
   eksConfig,
   tasksConfig,
   taskEventsConfig,
+  taskSchemasConfig,
   ingestConfig,
 ];
 
@@ -45,6 +48,7 @@ import { KubernetesEnv } from './kubernetes.config';
 import { RateLimitEnv } from './rate-limit.config';
 import { TasksEnv } from './tasks.config';
 import { TaskEventsEnv } from './task-events.config';
+import { TaskSchemasEnv } from './task-schemas.config';
 /**
  * Every schema class of the environment: the one source of truth for variable names and defaults.
  * src/config/config-docs.spec.ts holds the README's tables and the chart against these.
@@ -55,6 +59,7 @@ export const ENV_SCHEMAS: (new () => object)[] = [
   CounterEnv,
   TasksEnv,
   TaskEventsEnv,
+  TaskSchemasEnv,
   IngestEnv,
   KubernetesEnv,
   EksEnv,
