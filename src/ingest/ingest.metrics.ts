@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ingestConfig, type IngestConfig } from '../config';
 import { SQS } from '../infra/aws';
-import { counter, histogram, scrapedGauge } from '../observability/metric';
+import { counter, gauge, histogram, scrapedGauge } from '../observability/metric';
 import { IngestQueues } from './ingest.queues';
 
 export type Stage = 'accepted' | 'stored' | 'duplicate' | 'failed';
@@ -42,6 +42,10 @@ export class IngestMetrics implements OnModuleInit, OnApplicationShutdown {
     name: 'ingest_coalesce_wait_seconds',
     help: 'Time a request waited in the coalescing window before its batch was sent',
     buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  });
+  readonly coalesceWaiting = gauge({
+    name: 'ingest_coalesce_waiting_requests',
+    help: 'Requests waiting in the coalescing window now (none of them answered yet)',
   });
   private readonly depth = scrapedGauge({
     name: 'ingest_queue_messages',

@@ -99,7 +99,7 @@ export class IngestService implements BeforeApplicationShutdown {
     });
     const { accepted, notAccepted } =
       this.coalescer && serialized.length <= this.cfg.coalesceMaxRequestMessages
-        ? await this.coalescer.submit(serialized)
+        ? await this.coalesce(this.coalescer, serialized)
         : await this.send(serialized);
     this.metrics.count('accepted', accepted.length);
     if (notAccepted.length)
@@ -128,9 +128,16 @@ export class IngestService implements BeforeApplicationShutdown {
     });
   }
 
+  /** Waits in the window for other small requests, then is sent with them. */
+  private coalesce(coalescer: Coalescer, serialized: Serialized[]): Promise<SendOutcome> {
+    this.metrics.coalesceWaiting.inc();
+    return coalescer.submit(serialized);
+  }
+
   private observeFlush({ reason, messages, requests, waitedMs }: FlushInfo): void {
     this.metrics.coalescedMessages.observe({ reason }, messages);
     this.metrics.coalescedRequests.observe(requests);
+    this.metrics.coalesceWaiting.dec(requests);
     for (const ms of waitedMs) this.metrics.coalesceWait.observe(ms / 1000);
   }
 
