@@ -166,7 +166,9 @@ async function run(
   prefix: string,
   send: () => Promise<number>,
   stored: () => Promise<number>,
-): Promise<{ rate: number; acceptRate: number; p50: number; p99: number }> {
+  appBase?: string,
+): Promise<{ rate: number; acceptRate: number; p50: number; p99: number; cpuUs: number }> {
+  const cpu0 = appBase ? await appCpuSeconds(appBase) : NaN;
   const t0 = performance.now();
   const failures = await send();
   const sent = performance.now() - t0;
@@ -178,10 +180,17 @@ async function run(
   const count = await storedCount(doc, table, prefix);
   if (count !== MESSAGES) throw new Error(`${name}: ${count} items stored, expected ${MESSAGES}`);
   const rate = MESSAGES / (ms / 1000);
+  // The app's CPU (user + system, all its threads) per message, from POSTs to stored.
+  const cpuUs = appBase ? (((await appCpuSeconds(appBase)) - cpu0) * 1e6) / MESSAGES : NaN;
   console.log(
-    `${name}: ${MESSAGES} messages, requests done in ${sent.toFixed(0)} ms (p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms), all stored in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} msg/s`,
+    `${name}: ${MESSAGES} messages, requests done in ${sent.toFixed(0)} ms (p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms), all stored in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} msg/s${appBase ? `, app CPU ${cpuUs.toFixed(0)} µs/message` : ''}`,
   );
-  return { rate, acceptRate: MESSAGES / (sent / 1000), p50, p99 };
+  return { rate, acceptRate: MESSAGES / (sent / 1000), p50, p99, cpuUs };
+}
+
+async function appCpuSeconds(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics?name=process_cpu_seconds_total`)).text();
+  return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
 }
 
 /** Untimed: the same kind of traffic first, so every subject is measured warm (JIT, connections). */
@@ -335,6 +344,7 @@ async function main(): Promise<void> {
       's-',
       () => load(`${off.base}/v1/ingest/messages`, auth, single),
       async () => (await storedMetric(off.base)) - before,
+      off.base,
     );
     await off.stop();
 
@@ -360,6 +370,7 @@ async function main(): Promise<void> {
       's-',
       () => load(`${all.base}/v1/ingest/messages`, auth, single),
       async () => (await storedMetric(all.base)) - before,
+      all.base,
     );
     const coalescing = coalesceSummary(sumsBefore, await coalesceSums(all.base));
     before = await storedMetric(all.base);
@@ -370,6 +381,7 @@ async function main(): Promise<void> {
       'b-',
       () => load(`${all.base}/v1/ingest/messages`, auth, batchedBodies('b-')),
       async () => (await storedMetric(all.base)) - before,
+      all.base,
     );
     await all.stop();
 
@@ -404,9 +416,10 @@ async function main(): Promise<void> {
 | ours, 1 message per request, coalesced (${CONCURRENCY} connections) | ${fmt(oursSingle.rate)} | ${x(oursSingle.rate / base)} |
 | ours, ${PER_REQUEST} messages per request | ${fmt(oursAll.rate)} | ${x(oursAll.rate / base)} |
 
-1 message per request, coalesced: ${round((oursSingle.rate / oursAll.rate) * 100) / 100} of the ${PER_REQUEST}-per-request rate (target ≥ 0.5), ${x(oursSingle.rate / base)} the seed design (target ≥ 10×)
-single-message POST at ${CONCURRENCY} connections: p99 ${oursSingleOff.p99.toFixed(1)} ms before (coalescing off), ${oursSingle.p99.toFixed(1)} ms after = ${round((oursSingle.p99 / oursSingleOff.p99) * 100) / 100}× (target ≤ 2×); p50 ${oursSingleOff.p50.toFixed(1)} → ${oursSingle.p50.toFixed(1)} ms
+1 message per request, coalesced: ${(oursSingle.rate / oursAll.rate).toFixed(2)} of the ${PER_REQUEST}-per-request rate (target ≥ 0.5), ${x(oursSingle.rate / base)} the seed design (target ≥ 10×)
+single-message POST at ${CONCURRENCY} connections: p99 ${oursSingleOff.p99.toFixed(1)} ms before (coalescing off), ${oursSingle.p99.toFixed(1)} ms after = ${(oursSingle.p99 / oursSingleOff.p99).toFixed(2)}× (target ≤ 2×); p50 ${oursSingleOff.p50.toFixed(1)} → ${oursSingle.p50.toFixed(1)} ms
 coalesced, in that run: ${coalescing}
+app CPU per message (POST to stored): ${oursSingleOff.cpuUs.toFixed(0)} µs 1 per request uncoalesced, ${oursSingle.cpuUs.toFixed(0)} µs coalesced, ${oursAll.cpuUs.toFixed(0)} µs ${PER_REQUEST} per request
 `);
     console.log(
       JSON.stringify({
@@ -421,7 +434,7 @@ coalesced, in that run: ${coalescing}
         ours_accept_only: round(oursAll.acceptRate),
         ours_one_per_request: round(oursSingle.rate),
         ratio_one_per_request: round(oursSingle.rate / base),
-        one_per_request_vs_batched: round((oursSingle.rate / oursAll.rate) * 100) / 100,
+        one_per_request_vs_batched: Math.round((oursSingle.rate / oursAll.rate) * 100) / 100,
         ours_one_per_request_uncoalesced: round(oursSingleOff.rate),
         ratio_one_per_request_uncoalesced: round(oursSingleOff.rate / base),
         p99_one_per_request_ms: round(oursSingle.p99),

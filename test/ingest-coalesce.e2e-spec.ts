@@ -118,15 +118,18 @@ describe('ingest: coalesced requests and SIGKILL', () => {
     const answered = [...accepted];
 
     worker = await bootApp({ ...names, ...FAST_CONSUMER, APP_ROLE: 'worker' });
-    const stored = await waitFor(
+    const storedIds = async () =>
+      new Set((await aws.scan(names.INGEST_TABLE_NAME)).map((i) => String(i.id)));
+    await waitFor(
       'every id answered 202 stored',
       async () => {
-        const ids = new Set((await aws.scan(names.INGEST_TABLE_NAME)).map((i) => i.id));
-        return answered.every((id) => ids.has(id)) && ids;
+        const ids = await storedIds();
+        return answered.every((id) => ids.has(id));
       },
       30_000,
       250,
     );
+    const stored = await storedIds();
     expect(answered.filter((id) => !stored.has(id))).toEqual([]);
     // Nothing else: at most the requests in flight at the kill (their SQS send may have
     // completed without an answer reaching the client).
