@@ -189,7 +189,12 @@ async function run(
 }
 
 async function appCpuSeconds(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics?name=process_cpu_seconds_total`)).text();
+  const text = await (
+    await fetch(
+      // prom-client updates the three CPU counters when the user one is collected.
+      `${base}/metrics?name=process_cpu_user_seconds_total&name=process_cpu_seconds_total`,
+    )
+  ).text();
   return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
 }
 
