@@ -67,7 +67,9 @@ export class IngestService implements BeforeApplicationShutdown {
   /**
    * Queues every message, packed several to an SQS message, or answers 503 listing which ids SQS
    * confirmed and which it did not. Throws 400 naming the message when one is larger than
-   * INGEST_MAX_MESSAGE_BYTES, or the payload field DynamoDB would refuse.
+   * INGEST_MAX_MESSAGE_BYTES, or the payload field DynamoDB would refuse. A small request
+   * (INGEST_COALESCE_MAX_REQUEST_MESSAGES) first waits up to INGEST_COALESCE_WINDOW_MS and is sent
+   * with the others that came meanwhile; it is still answered only for its own messages.
    */
   async accept(messages: NewMessage[]): Promise<Array<{ id: string; status: 'queued' }>> {
     this.assertEnabled();
