@@ -10,7 +10,8 @@ import { toErrorBody } from './common/errors/error-body';
 import { validationPipe } from './common/errors/validation';
 import { KnownRoutes } from './common/http/known-routes';
 import { requestIdOf } from './common/http/request-id';
-import { applySecurity } from './common/http/security';
+import { RequestGate } from './common/http/request-gate';
+import { applyCors } from './common/http/security';
 import { AnonymousLimiter } from './common/rate-limit/anonymous-limiter';
 import { allConfigs, appConfig, loadEnv } from './config';
 import { HttpMetrics } from './observability/http-metrics';
@@ -74,17 +75,17 @@ export async function createApp(): Promise<NestFastifyApplication> {
   );
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
-  await applySecurity(app, appCfg.corsOrigins);
+  applyCors(app, appCfg.corsOrigins);
   const fastify = app.getHttpAdapter().getInstance();
-  // What the auth guards set on every request, declared up front so requests keep one shape.
+  // What the request gate sets on every request, declared up front so requests keep one shape.
   for (const field of ['apiKeyId', 'caller', 'requiredScope'] as const)
     if (!fastify.hasRequestDecorator(field)) fastify.decorateRequest(field, undefined);
   acceptJsonOnly(fastify);
   app.get(KnownRoutes).install(fastify);
-  fastify.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
-    done();
-  });
+  // Request id, security headers, rate limit, key and scope: one onRequest step (request-gate.ts).
+  const gate = app.get(RequestGate);
+  gate.declareRoutes();
+  gate.install(fastify);
   app.get(HttpMetrics).install(fastify);
   installAuditLog(fastify, logger);
   app.get(AnonymousLimiter).install(fastify);

@@ -1,4 +1,3 @@
-import { SkipThrottle } from '@nestjs/throttler';
 import { Controller, Get, HttpException, Inject, Res } from '@nestjs/common';
 import {
   ApiOkResponse,
@@ -9,6 +8,7 @@ import {
 import { HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/public.decorator';
+import { SkipRateLimit } from '../common/rate-limit/rate-limit-group.decorator';
 import { ShutdownState } from '../common/lifecycle/shutdown.state';
 import { ingestConfig, type IngestConfig } from '../config';
 import { DynamoDbHealth } from './indicators/dynamodb.health';
@@ -18,7 +18,7 @@ import { SqsHealth } from './indicators/sqs.health';
 
 @ApiTags('health')
 @Public()
-@SkipThrottle()
+@SkipRateLimit()
 @Controller('health')
 export class HealthController {
   constructor(

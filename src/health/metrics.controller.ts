@@ -1,4 +1,3 @@
-import { SkipThrottle } from '@nestjs/throttler';
 import {
   BadRequestException,
   Controller,
@@ -14,6 +13,7 @@ import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { appConfig, type AppConfig } from '../config';
 import { Public } from '../common/auth/public.decorator';
+import { SkipRateLimit } from '../common/rate-limit/rate-limit-group.decorator';
 import { exposition } from '../observability/metrics-exposition';
 
 /**
@@ -23,7 +23,7 @@ import { exposition } from '../observability/metrics-exposition';
  */
 @Public()
 @ApiExcludeController()
-@SkipThrottle()
+@SkipRateLimit()
 @Controller()
 export class MetricsController extends PrometheusController {
   constructor(@Inject(appConfig.KEY) private readonly app: AppConfig) {

@@ -1,30 +1,64 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from '../config';
+
+const destinations = new WeakMap<Logger, DestinationStream>();
 
 /**
  * One pino logger for the process, given to Fastify (request-scoped children carry `requestId`)
  * and to Nest through nestjs-pino (`useExisting`). Headers are never serialised, and credentials
  * are redacted wherever else they might appear.
+ *
+ * Lines go to stdout asynchronously (pino.destination sync: false): a write syscall per line on
+ * the event loop cost about a tenth of the counter route's CPU; now lines written while one write
+ * is in flight leave together, off the loop. Graceful exits flush (pino registers it); a SIGKILL
+ * can lose the lines of the last write in flight, which is milliseconds of them.
  */
 export function createRootLogger(cfg: AppConfig): Logger {
-  return pino({
-    level: cfg.logLevel,
-    base: { pid: process.pid, role: cfg.role },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: [
-        'headers["x-api-key"]',
-        'headers.authorization',
-        'headers.cookie',
-        '*.apiKey',
-        '*.password',
-        '*.secret',
-      ],
-      censor: '[redacted]',
+  const destination = pino.destination({ dest: 1, sync: false });
+  const root = pino(
+    {
+      level: cfg.logLevel,
+      base: { pid: process.pid, role: cfg.role },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'headers["x-api-key"]',
+          'headers.authorization',
+          'headers.cookie',
+          '*.apiKey',
+          '*.password',
+          '*.secret',
+        ],
+        censor: '[redacted]',
+      },
     },
-  });
+    destination,
+  );
+  destinations.set(root, destination);
+  return root;
+}
+
+/**
+ * A logger beside `root` (same stream, same base fields, plus `bindings`) for lines built only of
+ * fields we choose (the audit line): no redaction pass, which costs more than the line itself.
+ */
+export function plainSibling(
+  root: Logger,
+  bindings: Record<string, unknown>,
+  level: string,
+): Logger {
+  const destination = destinations.get(root);
+  if (!destination) return root.child(bindings, { level });
+  return pino(
+    {
+      level,
+      base: { pid: process.pid, ...root.bindings(), ...bindings },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
 }
 
 // No per-request middleware: it cost a child logger and a middie pass on every request (≈10% of

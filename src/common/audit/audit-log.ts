@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { AuthedRequest } from '../auth/api-key.guard';
+import { plainSibling } from '../../observability/logger';
+import type { AuthedRequest } from '../auth/route-auth';
 
 /** The logger name audit lines carry (`"name":"audit"`), so a log shipper can route them apart. */
 export const AUDIT_LOGGER = 'audit';
@@ -54,9 +55,11 @@ export function auditTarget(req: AuthedRequest, reply: FastifyReply): Bag | unde
  */
 export function installAuditLog(fastify: FastifyInstance, root: Logger): void {
   // At info whatever LOG_LEVEL says (an audit trail is not debug output), unless logs are off.
-  const audit = root.child(
+  // Its fields are chosen here and never hold a secret: no redaction pass (plainSibling).
+  const audit = plainSibling(
+    root,
     { name: AUDIT_LOGGER },
-    { level: root.level === 'silent' ? 'silent' : 'info' },
+    root.level === 'silent' ? 'silent' : 'info',
   );
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     const status = reply.statusCode;

@@ -8,7 +8,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { unauthorized } from '../auth/api-key.guard';
+import { unauthorized } from '../auth/route-auth';
 import { ApiKeys } from '../auth/api-keys';
 import { KnownRoutes } from '../http/known-routes';
 import { toErrorBody } from './error-body';
