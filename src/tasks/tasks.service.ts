@@ -347,9 +347,10 @@ export class TasksService {
    *
    * Several queues in cluster mode (TASKS_QUEUE_SHARDS > 1): a MULTI cannot span hash slots, so
    * one MULTI per queue, sent together. Every job is built and checked before any is sent; if a
-   * MULTI then fails (a node lost, a slot moving) the jobs the others stored are removed again and
-   * the answer is 503, as for a lost reply: a job a worker took in that instant runs, and a replay
-   * with client ids completes the batch idempotently (docs/tasks.md).
+   * MULTI then fails (a node lost, a slot moving) the answer is 503 at once, as for a lost reply,
+   * and the jobs the others stored are removed again in the background (takeBack: retried while the
+   * client follows the cluster). A job a worker took meanwhile runs; a replay with client ids
+   * completes the batch exactly once (docs/tasks.md).
    */
   private async addAtomically(items: Prepared[]): Promise<Job[]> {
     const client: IRedisClient = createIORedisClient(this.producer); // the proxy the Queue itself uses
@@ -381,10 +382,8 @@ export class TasksService {
     const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (!failed) return jobs;
     if (multis.length > 1)
-      await Promise.allSettled(
-        multis
-          .filter((_, i) => sent[i].status === 'fulfilled')
-          .flatMap(({ group }) => group.map((job) => job.remove())),
+      void takeBack(
+        multis.filter((_, i) => sent[i].status === 'fulfilled').flatMap((m) => m.group),
       );
     throw failed.reason;
   }
@@ -513,4 +512,22 @@ function groupBy<T>(items: T[], key: (item: T, index: number) => string): T[][] 
     else groups.set(k, [it]);
   }
   return [...groups.values()];
+}
+
+/**
+ * Removes the jobs of a batch answered 503 (see addAtomically), retrying every 200 ms for up to
+ * 10 s: right after a node loss the cluster client refuses every command for a moment while it
+ * reloads the slot map. A job a worker holds (it became active) is left to run.
+ */
+async function takeBack(jobs: Job[], deadline = Date.now() + 10_000): Promise<void> {
+  let left = jobs;
+  while (left.length) {
+    const results = await Promise.allSettled(left.map((job) => job.remove()));
+    left = left.filter((_, i) => {
+      const r = results[i];
+      return r.status === 'rejected' && !isBullJobLocked(r.reason);
+    });
+    if (!left.length || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 200).unref());
+  }
 }
