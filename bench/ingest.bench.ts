@@ -94,6 +94,9 @@ async function baselineServer(): Promise<void> {
   server.listen(Number(process.env.PORT), '127.0.0.1');
 }
 
+/** Request latencies (ms) of the last load(), for its p99. */
+let latencies: number[] = [];
+
 /** CONCURRENCY loops sending the prepared request bodies, in order, until none are left. */
 async function load(
   url: string,
@@ -102,22 +105,30 @@ async function load(
 ): Promise<number> {
   let next = 0;
   let failures = 0;
+  latencies = [];
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++];
+        const t0 = performance.now();
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
           body,
         });
         await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
         if (res.status >= 300) failures++;
       }
     }),
   );
   return failures;
 }
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+};
 
 async function storedCount(
   doc: DynamoDBDocumentClient,
@@ -155,20 +166,36 @@ async function run(
   prefix: string,
   send: () => Promise<number>,
   stored: () => Promise<number>,
-): Promise<{ rate: number; acceptRate: number }> {
+  appBase?: string,
+): Promise<{ rate: number; acceptRate: number; p50: number; p99: number; cpuUs: number }> {
+  const cpu0 = appBase ? await appCpuSeconds(appBase) : NaN;
   const t0 = performance.now();
   const failures = await send();
   const sent = performance.now() - t0;
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
   if (failures) throw new Error(`${name}: ${failures} requests failed`);
   while ((await stored()) < MESSAGES) await new Promise((r) => setTimeout(r, 20));
   const ms = performance.now() - t0;
   const count = await storedCount(doc, table, prefix);
   if (count !== MESSAGES) throw new Error(`${name}: ${count} items stored, expected ${MESSAGES}`);
   const rate = MESSAGES / (ms / 1000);
+  // The app's CPU (user + system, all its threads) per message, from POSTs to stored.
+  const cpuUs = appBase ? (((await appCpuSeconds(appBase)) - cpu0) * 1e6) / MESSAGES : NaN;
   console.log(
-    `${name}: ${MESSAGES} messages, requests done in ${sent.toFixed(0)} ms, all stored in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} msg/s`,
+    `${name}: ${MESSAGES} messages, requests done in ${sent.toFixed(0)} ms (p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms), all stored in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} msg/s${appBase ? `, app CPU ${cpuUs.toFixed(0)} µs/message` : ''}`,
   );
-  return { rate, acceptRate: MESSAGES / (sent / 1000) };
+  return { rate, acceptRate: MESSAGES / (sent / 1000), p50, p99, cpuUs };
+}
+
+async function appCpuSeconds(base: string): Promise<number> {
+  const text = await (
+    await fetch(
+      // prom-client updates the three CPU counters when the user one is collected.
+      `${base}/metrics?name=process_cpu_user_seconds_total&name=process_cpu_seconds_total`,
+    )
+  ).text();
+  return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
 }
 
 /** Untimed: the same kind of traffic first, so every subject is measured warm (JIT, connections). */
@@ -286,6 +313,10 @@ async function main(): Promise<void> {
       JSON.stringify({ id: `wx-${i}`, ...PAYLOAD }),
     );
     const warmBatched = (p: string) => batchedBodies(p).slice(0, WARM / PER_REQUEST);
+    const warmSingle = (p: string) =>
+      ids(p)
+        .slice(0, WARM)
+        .map((id) => JSON.stringify({ messages: [{ id, payload: { id, ...PAYLOAD } }] }));
 
     await warmUp(
       () => load(`http://127.0.0.1:${basePort}/process_message`, {}, warmSeed),
@@ -301,23 +332,52 @@ async function main(): Promise<void> {
       async () => MESSAGES, // every 200 was stored before it was answered
     );
 
-    // Ours as one process (APP_ROLE=all), e.g. `npm run local`.
+    // "Before": one message per request with coalescing off by configuration, as every request
+    // was sent before INGEST_COALESCE_WINDOW_MS (its own pack, its own SendMessageBatch).
+    const off = await startApp('all', { ...env, INGEST_COALESCE_WINDOW_MS: '0' }, 'bench-off');
+    stops.push(off.stop);
+    await warmUp(
+      () => load(`${off.base}/v1/ingest/messages`, auth, warmSingle('wo-')),
+      () => storedMetric(off.base),
+      WARM,
+    );
+    let before = await storedMetric(off.base);
+    const oursSingleOff = await run(
+      'ours (all-in-one), 1 message/request, coalescing off',
+      doc,
+      'bench-off',
+      's-',
+      () => load(`${off.base}/v1/ingest/messages`, auth, single),
+      async () => (await storedMetric(off.base)) - before,
+      off.base,
+    );
+    await off.stop();
+
+    // Ours as one process (APP_ROLE=all), e.g. `npm run local`, default configuration.
     const all = await startApp('all', env, 'bench-all');
     stops.push(all.stop);
     await warmUp(
-      () => load(`${all.base}/v1/ingest/messages`, auth, warmBatched('wa-')),
+      () => load(`${all.base}/v1/ingest/messages`, auth, warmSingle('wc-')),
       () => storedMetric(all.base),
       WARM,
     );
-    let before = await storedMetric(all.base);
+    await warmUp(
+      () => load(`${all.base}/v1/ingest/messages`, auth, warmBatched('wa-')),
+      () => storedMetric(all.base),
+      2 * WARM,
+    );
+    before = await storedMetric(all.base);
+    const sumsBefore = await coalesceSums(all.base);
     const oursSingle = await run(
-      'ours (all-in-one), 1 message/request',
+      'ours (all-in-one), 1 message/request, coalesced',
       doc,
       'bench-all',
       's-',
       () => load(`${all.base}/v1/ingest/messages`, auth, single),
       async () => (await storedMetric(all.base)) - before,
+      all.base,
     );
+    const coalescing = coalesceSummary(sumsBefore, await coalesceSums(all.base));
     before = await storedMetric(all.base);
     const oursAll = await run(
       `ours (all-in-one), ${PER_REQUEST} messages/request`,
@@ -326,6 +386,7 @@ async function main(): Promise<void> {
       'b-',
       () => load(`${all.base}/v1/ingest/messages`, auth, batchedBodies('b-')),
       async () => (await storedMetric(all.base)) - before,
+      all.base,
     );
     await all.stop();
 
@@ -350,6 +411,21 @@ async function main(): Promise<void> {
 
     const round = (n: number) => Math.round(n * 10) / 10;
     const base = baseline.rate;
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    const x = (n: number) => `${round(n)}×`;
+    console.log(`
+| shape | messages/s, first POST to last stored | vs the seed design |
+|---|---|---|
+| seed design (send, receive, put, delete per request) | ${fmt(base)} | 1 |
+| ours, 1 message per request (${CONCURRENCY} connections), coalescing off | ${fmt(oursSingleOff.rate)} | ${x(oursSingleOff.rate / base)} |
+| ours, 1 message per request, coalesced (${CONCURRENCY} connections) | ${fmt(oursSingle.rate)} | ${x(oursSingle.rate / base)} |
+| ours, ${PER_REQUEST} messages per request | ${fmt(oursAll.rate)} | ${x(oursAll.rate / base)} |
+
+1 message per request, coalesced: ${(oursSingle.rate / oursAll.rate).toFixed(2)} of the ${PER_REQUEST}-per-request rate (target ≥ 0.5), ${x(oursSingle.rate / base)} the seed design (target ≥ 10×)
+single-message POST at ${CONCURRENCY} connections: p99 ${oursSingleOff.p99.toFixed(1)} ms before (coalescing off), ${oursSingle.p99.toFixed(1)} ms after = ${(oursSingle.p99 / oursSingleOff.p99).toFixed(2)}× (target ≤ 2×); p50 ${oursSingleOff.p50.toFixed(1)} → ${oursSingle.p50.toFixed(1)} ms
+coalesced, in that run: ${coalescing}
+app CPU per message (POST to stored): ${oursSingleOff.cpuUs.toFixed(0)} µs 1 per request uncoalesced, ${oursSingle.cpuUs.toFixed(0)} µs coalesced, ${oursAll.cpuUs.toFixed(0)} µs ${PER_REQUEST} per request
+`);
     console.log(
       JSON.stringify({
         bench: 'ingest',
@@ -363,6 +439,11 @@ async function main(): Promise<void> {
         ours_accept_only: round(oursAll.acceptRate),
         ours_one_per_request: round(oursSingle.rate),
         ratio_one_per_request: round(oursSingle.rate / base),
+        one_per_request_vs_batched: Math.round((oursSingle.rate / oursAll.rate) * 100) / 100,
+        ours_one_per_request_uncoalesced: round(oursSingleOff.rate),
+        ratio_one_per_request_uncoalesced: round(oursSingleOff.rate / base),
+        p99_one_per_request_ms: round(oursSingle.p99),
+        p99_one_per_request_uncoalesced_ms: round(oursSingleOff.p99),
         messages: MESSAGES,
         concurrency: CONCURRENCY,
       }),
@@ -372,6 +453,37 @@ async function main(): Promise<void> {
     doc.destroy();
     await stack.stop();
   }
+}
+
+/** Sums of the coalescing histograms in /metrics (all label sets). */
+async function coalesceSums(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sum = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  return Object.fromEntries(
+    [
+      'ingest_coalesced_batch_requests_count',
+      'ingest_coalesced_batch_requests_sum',
+      'ingest_coalesced_batch_messages_sum',
+      'ingest_coalesce_wait_seconds_sum',
+      'ingest_coalesce_wait_seconds_count',
+    ].map((n) => [n, sum(n)]),
+  );
+}
+
+/** What the coalescer formed between two coalesceSums(). */
+function coalesceSummary(a: Record<string, number>, b: Record<string, number>): string {
+  const d = (n: string) => b[n] - a[n];
+  const batches = d('ingest_coalesced_batch_requests_count');
+  if (!batches) return 'none';
+  const messages = d('ingest_coalesced_batch_messages_sum') / batches;
+  const requests = d('ingest_coalesced_batch_requests_sum') / batches;
+  const waitMs =
+    (d('ingest_coalesce_wait_seconds_sum') / d('ingest_coalesce_wait_seconds_count')) * 1000;
+  return `${batches} batches, mean ${messages.toFixed(1)} messages from ${requests.toFixed(1)} requests, mean wait in the window ${waitMs.toFixed(2)} ms`;
 }
 
 async function waitReady(url: string): Promise<void> {

@@ -78,7 +78,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   applyCors(app, appCfg.corsOrigins);
   const fastify = app.getHttpAdapter().getInstance();
   // What the request gate sets on every request, declared up front so requests keep one shape.
-  for (const field of ['apiKeyId', 'caller', 'requiredScope'] as const)
+  for (const field of ['apiKeyId', 'caller', 'requiredScope', 'fusedLimit'] as const)
     if (!fastify.hasRequestDecorator(field)) fastify.decorateRequest(field, undefined);
   acceptJsonOnly(fastify);
   app.get(KnownRoutes).install(fastify);

@@ -38,6 +38,9 @@ describe.each(FAULT_MODES)('ingest: outages (%s)', (mode) => {
       INGEST_MAX_RECEIVE_COUNT: '2',
       INGEST_ADMIN_DEADLINE_MS: String(ADMIN_DEADLINE_MS),
       AWS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      // Every POST goes through the coalescing window (on by default; by default only requests
+      // of up to 10 messages do).
+      INGEST_COALESCE_MAX_REQUEST_MESSAGES: '100',
     });
     ({ sqs, ddb, app } = proxied);
   });

@@ -55,6 +55,9 @@ describe('ingest: a worker killed with SIGKILL loses nothing', () => {
       ...LOADED_EMULATOR,
       APP_ROLE: 'api',
       INGEST_PACK_MAX_MESSAGES: '10',
+      // Every POST goes through the coalescing window (on by default; by default only requests
+      // of up to 10 messages do).
+      INGEST_COALESCE_MAX_REQUEST_MESSAGES: '100',
     });
   });
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { bootApp, OTHER_KEY, TEST_KEY } from './support/app';
@@ -133,6 +134,68 @@ describe.each(REDIS_MODES)('rate limits (%s)', (mode) => {
   it('never limits health and metrics', async () => {
     for (let i = 0; i < 10; i++) expect((await get('/health/live')).statusCode).toBe(200);
     expect((await get('/metrics')).statusCode).toBe(200);
+  });
+
+  it('counts a counter increment in the counter script itself: one Redis command per request, nothing applied over the limit, invalid requests counted too', async () => {
+    // A bucket of its own (own prefix), no worker (BullMQ's scripts would blur the command count).
+    const own = await bootApp({
+      ...at('fused:'),
+      APP_ROLE: 'api',
+      INGEST_ENABLED: 'false',
+      RATE_LIMITS: 'default=5,anonymous=3',
+      RATE_LIMIT_WINDOW_SECONDS: '30',
+    });
+    const client =
+      mode === 'standalone' ? new (await import('ioredis')).Redis(redis.url) : redisClient(mode);
+    /** Script runs Redis has served (standalone: this suite's own Redis). */
+    const scripts = async () => {
+      const info = await client.info('commandstats');
+      return [...info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    };
+    const inc = (body?: unknown) =>
+      own.inject({
+        method: 'POST',
+        url: `/v1/counters/fused-${run}/increment`,
+        headers: { 'x-api-key': TEST_KEY, ...(body ? { 'content-type': 'application/json' } : {}) },
+        payload: body ? JSON.stringify(body) : undefined,
+      });
+    try {
+      expect((await inc()).statusCode).toBe(200); // first run: EVAL then EVALSHA, not counted
+      const before = await scripts();
+      const ok = [await inc(), await inc()];
+      expect(ok.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect(ok.map((r) => r.headers['ratelimit-remaining'])).toEqual(['3', '2']);
+      expect(ok[1].headers['ratelimit-limit']).toBe('5');
+      expect(Number(ok[1].headers['ratelimit-reset'])).toBeGreaterThan(0);
+      // A 400 (the script never runs) still counts against the limit.
+      const bad = await inc({ by: 'x' });
+      expect(bad.statusCode).toBe(400);
+      expect((await inc()).statusCode).toBe(200); // 5th hit: the last one allowed
+      const over = await inc();
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      // Nothing applied by the refused one: 4 increments answered 200, value 4.
+      const read = await own.inject({
+        method: 'GET',
+        url: `/v1/counters/fused-${run}`,
+        headers: { 'x-api-key': OTHER_KEY },
+      });
+      expect(read.json()).toEqual({ name: `fused-${run}`, value: 4 });
+      if (mode === 'standalone') {
+        await sleep(100); // the 400's hit is counted after its response
+        // 5 requests, 5 scripts: 3 increments and the refused one each ran one script (rate limit
+        // and increment together), the 400 one hit. Counted apart it would be 3 × 2 + 1 + 1 = 8.
+        // (The GET is a plain GET plus its own hit: one script, hence 6.)
+        expect((await scripts()) - before).toBe(6);
+      }
+    } finally {
+      await client.quit();
+      await own.close();
+    }
   });
 
   it('stores the counters in Redis under the key prefix, never the key itself', async () => {

@@ -41,10 +41,10 @@ type Scripts = {
 };
 const r = redis as unknown as Scripts;
 
-// Asynchronous stdout, as our app writes its lines (a careful engineer's choice too).
+// Buffered asynchronous stdout, exactly as our app writes its lines (src/observability/logger.ts).
 const log = pino(
   { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-  pino.destination({ dest: 1, sync: false }),
+  pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }),
 );
 const requests = new Counter({
   name: 'http_requests_total',

@@ -9,6 +9,7 @@ import {
   parseKeyFileText,
   readApiKeys,
   sha256,
+  taskTypeAllowed,
 } from './auth.config';
 
 describe('readApiKeys', () => {
@@ -79,6 +80,21 @@ describe('parseKeyFileText (key document)', () => {
     expect(namespaceAllowed(rule, 'team-ab')).toBe(false);
   });
 
+  it('reads taskTypes: names and prefix.* patterns', () => {
+    const [k] = parseKeyFileText(
+      doc(
+        '  - id: team-a\n    key: team-a-key-0123456789abcdef\n    scopes: [tasks:work]\n    taskTypes: [echo, billing.*]\n',
+      ),
+    );
+    const rule = k.identity.taskTypes!;
+    expect(rule.patterns).toEqual(['echo', 'billing.*']);
+    expect(taskTypeAllowed(rule, 'echo')).toBe(true);
+    expect(taskTypeAllowed(rule, 'billing.invoice')).toBe(true);
+    expect(taskTypeAllowed(rule, 'billing')).toBe(false);
+    expect(taskTypeAllowed(rule, 'echo.x')).toBe(false);
+    expect(taskTypeAllowed(rule, 'sleep')).toBe(false);
+  });
+
   it('reads the same document written as JSON', () => {
     const [k] = parseKeyFileText(
       JSON.stringify({ keys: [{ id: 'x', key: 'json-key-0123456789abcdef', scopes: ['admin'] }] }),
@@ -145,6 +161,16 @@ describe('parseKeyFileText (key document)', () => {
       'a bad namespace pattern',
       '  - id: a\n    key: one-key-0123456789abcdef\n    scopes: [eks:read]\n    namespaces: ["*"]\n',
       /namespace "\*" is not a DNS label/,
+    ],
+    [
+      'a bad task type pattern',
+      '  - id: a\n    key: one-key-0123456789abcdef\n    scopes: [tasks:work]\n    taskTypes: ["*"]\n',
+      /task type "\*" is not a type name nor a prefix ending in \.\*/,
+    ],
+    [
+      'an empty taskTypes',
+      '  - id: a\n    key: one-key-0123456789abcdef\n    scopes: [tasks:work]\n    taskTypes: []\n',
+      /taskTypes must be a non-empty list/,
     ],
   ])('refuses %s with one line naming the entry', (_what, entries, expected) => {
     expect(fails(doc(entries))).toMatch(expected);

@@ -39,6 +39,18 @@ export interface NamespaceRule {
 export const namespaceAllowed = (rule: NamespaceRule, ns: string): boolean =>
   rule.exact.has(ns) || rule.prefixes.some((p) => ns.startsWith(p));
 
+/** Which task types a key may submit, lease, see and finish: exact names and `prefix.*` patterns. */
+export interface TaskTypeRule {
+  exact: ReadonlySet<string>;
+  /** `billing.*` → `billing.` */
+  prefixes: readonly string[];
+  /** As written in the key file, for messages. */
+  patterns: readonly string[];
+}
+
+export const taskTypeAllowed = (rule: TaskTypeRule, type: string): boolean =>
+  rule.exact.has(type) || rule.prefixes.some((p) => type.startsWith(p));
+
 /** What a key is: its id, its powers, its limits. Never the key itself. */
 export interface KeyIdentity {
   id: string;
@@ -49,6 +61,8 @@ export interface KeyIdentity {
   expiresAt?: number;
   /** Absent: every namespace the eks policy allows. */
   namespaces?: NamespaceRule;
+  /** Absent: every task type. */
+  taskTypes?: TaskTypeRule;
 }
 
 export interface KeyEntry {
@@ -60,7 +74,17 @@ const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$|^[a-z0-9][-a-z0-9]{0,61}\*$/;
-const ENTRY_FIELDS = new Set(['id', 'sha256', 'key', 'scopes', 'expires', 'namespaces']);
+const TASK_TYPE_PATTERN =
+  /^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}|[A-Za-z0-9_-][A-Za-z0-9_.-]{0,60}\.\*)$/;
+const ENTRY_FIELDS = new Set([
+  'id',
+  'sha256',
+  'key',
+  'scopes',
+  'expires',
+  'namespaces',
+  'taskTypes',
+]);
 const ADMIN: ReadonlySet<Scope> = new Set<Scope>(['admin']);
 
 const validPlainKey = (k: string) => k.length >= 16 && k.length <= 256 && !/[^\x21-\x7e]/.test(k);
@@ -174,7 +198,28 @@ export function parseKeyDocument(text: string, source = 'API_KEYS_FILE'): KeyEnt
         patterns: list,
       };
     }
-    const identity: KeyIdentity = { id, scopes, admin: scopes.has('admin'), expiresAt, namespaces };
+    let taskTypes: TaskTypeRule | undefined;
+    if (e.taskTypes !== undefined) {
+      if (!Array.isArray(e.taskTypes) || e.taskTypes.length === 0)
+        fail(id, 'taskTypes must be a non-empty list of task type names or prefix.* patterns');
+      for (const p of e.taskTypes as unknown[])
+        if (typeof p !== 'string' || !TASK_TYPE_PATTERN.test(p))
+          fail(id, `task type ${JSON.stringify(p)} is not a type name nor a prefix ending in .*`);
+      const list = e.taskTypes as string[];
+      taskTypes = {
+        exact: new Set(list.filter((p) => !p.endsWith('*'))),
+        prefixes: list.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1)),
+        patterns: list,
+      };
+    }
+    const identity: KeyIdentity = {
+      id,
+      scopes,
+      admin: scopes.has('admin'),
+      expiresAt,
+      namespaces,
+      taskTypes,
+    };
     return { digest, identity };
   });
 }

@@ -9,6 +9,8 @@ export * from './rate-limit.config';
 export * from './counter.config';
 export * from './eks.config';
 export * from './tasks.config';
+export * from './task-events.config';
+export * from './task-schemas.config';
 export * from './ingest.config';
 
 import { appConfig } from './app.config';
@@ -21,6 +23,8 @@ import { kubernetesConfig } from './kubernetes.config';
 import { rateLimitConfig } from './rate-limit.config';
 import { redisConfig } from './redis.config';
 import { tasksConfig } from './tasks.config';
+import { taskEventsConfig } from './task-events.config';
+import { taskSchemasConfig } from './task-schemas.config';
 export const allConfigs = [
   appConfig,
   authConfig,
@@ -31,6 +35,8 @@ export const allConfigs = [
   counterConfig,
   eksConfig,
   tasksConfig,
+  taskEventsConfig,
+  taskSchemasConfig,
   ingestConfig,
 ];
 
@@ -41,6 +47,8 @@ import { IngestEnv } from './ingest.config';
 import { KubernetesEnv } from './kubernetes.config';
 import { RateLimitEnv } from './rate-limit.config';
 import { TasksEnv } from './tasks.config';
+import { TaskEventsEnv } from './task-events.config';
+import { TaskSchemasEnv } from './task-schemas.config';
 /**
  * Every schema class of the environment: the one source of truth for variable names and defaults.
  * src/config/config-docs.spec.ts holds the README's tables and the chart against these.
@@ -50,6 +58,8 @@ export const ENV_SCHEMAS: (new () => object)[] = [
   RateLimitEnv,
   CounterEnv,
   TasksEnv,
+  TaskEventsEnv,
+  TaskSchemasEnv,
   IngestEnv,
   KubernetesEnv,
   EksEnv,

@@ -24,6 +24,15 @@ export class IngestEnv {
   @IsInt() @Min(1) @Max(10) INGEST_SEND_ATTEMPTS = 3;
   /** Time budget of one POST's sends; past it the rest is answered as not accepted (503). */
   @IsInt() @Min(100) @Max(30_000) INGEST_SEND_DEADLINE_MS = 1000;
+  /**
+   * Coalescing: small requests wait up to this long for others and are sent with them, in shared
+   * packs and SendMessageBatch calls. 0 = off (every request sends on its own).
+   */
+  @IsInt() @Min(0) @Max(1000) INGEST_COALESCE_WINDOW_MS = 2;
+  /** Messages (of all requests in the window) that close the window early: the batch is full. */
+  @IsInt() @Min(1) @Max(10_000) INGEST_COALESCE_MAX_MESSAGES = 1000;
+  /** Requests of at most this many messages are coalesced; larger ones are sent on their own. */
+  @IsInt() @Min(1) @Max(100) INGEST_COALESCE_MAX_REQUEST_MESSAGES = 10;
 
   @IsInt() @Min(0) @Max(64) INGEST_CONSUMERS = 8;
   @IsInt() @Min(1) @Max(10) INGEST_RECEIVE_BATCH = 10;
@@ -62,6 +71,9 @@ export const ingestConfig = registerAs('ingest', () => {
     sendBatchBytes: e.INGEST_SEND_BATCH_BYTES,
     sendAttempts: e.INGEST_SEND_ATTEMPTS,
     sendDeadlineMs: e.INGEST_SEND_DEADLINE_MS,
+    coalesceWindowMs: e.INGEST_COALESCE_WINDOW_MS,
+    coalesceMaxMessages: e.INGEST_COALESCE_MAX_MESSAGES,
+    coalesceMaxRequestMessages: e.INGEST_COALESCE_MAX_REQUEST_MESSAGES,
     consumers: e.INGEST_CONSUMERS,
     receiveBatch: e.INGEST_RECEIVE_BATCH,
     waitTimeSeconds: e.INGEST_WAIT_TIME_SECONDS,

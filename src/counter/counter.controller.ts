@@ -26,6 +26,8 @@ import { CounterDto } from './dto/counter.dto';
 import { IncrementCounterDto } from './dto/increment-counter.dto';
 import { IncrementBodyPipe, type IncrementInput } from './increment-body.pipe';
 import { RequireScope } from '../common/auth/scope.decorator';
+import { FusedRateLimit } from '../common/rate-limit/rate-limit-group.decorator';
+import { FusedLimitOf, type FusedLimit } from '../common/rate-limit/rate-limiter';
 
 const IdempotencyHeader = () =>
   ApiHeader({
@@ -79,6 +81,7 @@ export class CounterController {
 
   @Post(':name/increment')
   @RequireScope('counters:write')
+  @FusedRateLimit()
   @HttpCode(200)
   @NameParam()
   @ApiBody({ type: IncrementCounterDto, required: false })
@@ -93,8 +96,9 @@ export class CounterController {
     // An interface type, so the global pipe skips it: IncrementBodyPipe validates.
     @Body(IncrementBodyPipe) body: IncrementInput,
     @IdempotencyKey() idempotencyKey?: string,
+    @FusedLimitOf() rateLimit?: FusedLimit,
   ): Promise<CounterDto> {
-    return this.counters.increment(name, body.by ?? 1, idempotencyKey);
+    return this.counters.increment(name, body.by ?? 1, idempotencyKey, rateLimit);
   }
 
   @Post(':name/reset')

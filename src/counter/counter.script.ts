@@ -39,16 +39,46 @@ if rec then redis.call('SET', rec, ARGV[3] .. '|' .. out, 'PX', ARGV[4]) end
 return {0, out}
 `;
 
-export const ApplyCode = { Applied: 0, Replayed: 1, Conflict: 2, OutOfRange: 3 } as const;
+/**
+ * The same step with the request's rate-limit hit counted first, in the same script (one Redis
+ * round trip for both; standalone Redis only: in a cluster the bucket lives in another slot).
+ * KEYS[3] the rate-limit bucket; ARGV[6] its limit, ARGV[7] its window in ms. Over the limit →
+ * {4, ''} and nothing else is touched. Every answer ends with the bucket's hits and remaining ms.
+ * The bucket works as RedisThrottlerStorage's: INCR, PEXPIRE on the first hit of a window.
+ */
+const APPLY_LIMITED_LUA = `
+local function apply()
+${APPLY_LUA}
+end
+local hits = redis.call('INCR', KEYS[3])
+if hits == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[7]) end
+local pttl = redis.call('PTTL', KEYS[3])
+if hits > tonumber(ARGV[6]) then return {4, '', hits, pttl} end
+local r = apply()
+r[3] = hits
+r[4] = pttl
+return r
+`;
+
+export const ApplyCode = {
+  Applied: 0,
+  Replayed: 1,
+  Conflict: 2,
+  OutOfRange: 3,
+  RateLimited: 4,
+} as const;
 export type ApplyCode = (typeof ApplyCode)[keyof typeof ApplyCode];
 
 const COMMAND = 'counterApply';
+const LIMITED = 'counterApplyLimited';
 const CANCEL = 'counterCancel';
 
 type ApplyReply = [ApplyCode, string];
+type LimitedReply = [ApplyCode, string, number, number];
 /** A client with both counter scripts defined (defineCounterScripts). */
 export type WithCounterScripts = Redis & {
   [COMMAND](...keysThenArgs: (string | number)[]): Promise<ApplyReply>;
+  [LIMITED](...keysThenArgs: (string | number)[]): Promise<LimitedReply>;
   [CANCEL](...keysThenArgs: (string | number)[]): Promise<number>;
 };
 
@@ -63,6 +93,8 @@ export function defineCounterScripts(redis: Redis): WithCounterScripts {
   const r = redis as WithCounterScripts;
   if (typeof r[COMMAND] !== 'function')
     redis.defineCommand(COMMAND, { lua: APPLY_LUA, numberOfKeys: 2 });
+  if (typeof r[LIMITED] !== 'function')
+    redis.defineCommand(LIMITED, { lua: APPLY_LIMITED_LUA, numberOfKeys: 3 });
   if (typeof r[CANCEL] !== 'function')
     redis.defineCommand(CANCEL, { lua: CANCEL_LUA, numberOfKeys: 2 });
   return r;
@@ -75,23 +107,49 @@ export interface ApplyArgs {
   /** Record key and fingerprint, when the request carries an Idempotency-Key. */
   idempotency?: { recordKey: string; fingerprint: string; ttlMs: number };
   limit: number;
+  /** The request's rate-limit bucket, counted in the same script (standalone Redis only). */
+  rateLimit?: { key: string; limit: number; windowMs: number };
 }
 
-export async function apply(
-  redis: WithCounterScripts,
-  a: ApplyArgs,
-): Promise<{ code: ApplyCode; value: number }> {
+export interface ApplyResult {
+  code: ApplyCode;
+  value: number;
+  /** With `rateLimit`: the bucket's hits in its window and the window's remaining ms. */
+  hits?: number;
+  pttl?: number;
+}
+
+export async function apply(redis: WithCounterScripts, a: ApplyArgs): Promise<ApplyResult> {
   const i = a.idempotency;
-  const [code, value] = await redis[COMMAND](
+  const rl = a.rateLimit;
+  const recordKey = i ? i.recordKey : a.valueKey;
+  const fingerprint = i?.fingerprint ?? '';
+  const ttlMs = i?.ttlMs ?? 0;
+  if (!rl) {
+    const [code, value] = await redis[COMMAND](
+      a.valueKey,
+      recordKey,
+      a.op,
+      a.by,
+      fingerprint,
+      ttlMs,
+      a.limit,
+    );
+    return { code, value: Number(value) };
+  }
+  const [code, value, hits, pttl] = await redis[LIMITED](
     a.valueKey,
-    i ? i.recordKey : a.valueKey,
+    recordKey,
+    rl.key,
     a.op,
     a.by,
-    i?.fingerprint ?? '',
-    i?.ttlMs ?? 0,
+    fingerprint,
+    ttlMs,
     a.limit,
+    rl.limit,
+    rl.windowMs,
   );
-  return { code, value: Number(value) };
+  return { code, value: Number(value), hits, pttl };
 }
 
 /**

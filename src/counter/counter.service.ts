@@ -18,7 +18,14 @@ import {
 } from '../infra/redis';
 import { counter } from '../observability/metric';
 import { checkBy, checkIdempotencyKey, checkName, MAX_VALUE } from './counter.rules';
-import { apply, ApplyCode, defineCounterScripts, type WithCounterScripts } from './counter.script';
+import {
+  apply,
+  ApplyCode,
+  defineCounterScripts,
+  type ApplyResult,
+  type WithCounterScripts,
+} from './counter.script';
+import type { FusedLimit } from '../common/rate-limit/rate-limiter';
 import { UnansweredIncrements } from './unanswered-increments';
 import { inSpan } from '../observability/tracing/spans';
 
@@ -28,7 +35,15 @@ export interface CounterValue {
 }
 
 type Operation = 'get' | 'increment' | 'reset';
-type Result = 'ok' | 'replayed' | 'conflict' | 'out_of_range' | 'invalid' | 'unavailable' | 'error';
+type Result =
+  | 'ok'
+  | 'replayed'
+  | 'conflict'
+  | 'out_of_range'
+  | 'invalid'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'error';
 interface Outcome {
   value: CounterValue;
   result: Result;
@@ -84,12 +99,21 @@ export class CounterService implements OnApplicationShutdown {
     });
   }
 
-  increment(name: string, by = 1, idempotencyKey?: string): Promise<CounterValue> {
+  /**
+   * `rateLimit`: the request's rate-limit hit, counted in the same script (@FusedRateLimit
+   * routes); over the limit it throws the 429 and nothing is applied.
+   */
+  increment(
+    name: string,
+    by = 1,
+    idempotencyKey?: string,
+    rateLimit?: FusedLimit,
+  ): Promise<CounterValue> {
     return this.run('increment', async () => {
       checkName(name);
       checkBy(by);
       checkIdempotencyKey(idempotencyKey);
-      return this.change('inc', name, by, idempotencyKey);
+      return this.change('inc', name, by, idempotencyKey, rateLimit);
     });
   }
 
@@ -106,6 +130,7 @@ export class CounterService implements OnApplicationShutdown {
     name: string,
     by: number,
     key?: string,
+    rateLimit?: FusedLimit,
   ): Promise<Outcome> {
     const valueKey = this.valueKey(name);
     // Keys are global to the counter feature: the same key on another counter is a conflict too
@@ -115,7 +140,8 @@ export class CounterService implements OnApplicationShutdown {
     // A key-free increment records its outcome under a key of its own, so a 503 can be reconciled.
     const outcome =
       !key && op === 'inc' ? this.cfg.outcomeKeyPrefix + tag + randomUUID() : undefined;
-    let reply: Awaited<ReturnType<typeof apply>>;
+    let reply: ApplyResult;
+    if (rateLimit) rateLimit.taken = true; // counted by this script, sent or not
     try {
       // One Lua script checks the Idempotency-Key (or records the outcome) and applies the change.
       reply = await inSpan(
@@ -128,6 +154,7 @@ export class CounterService implements OnApplicationShutdown {
               by,
               valueKey,
               limit: MAX_VALUE,
+              rateLimit,
               idempotency: key
                 ? {
                     recordKey: this.cfg.idempotencyKeyPrefix + tag + key,
@@ -150,6 +177,8 @@ export class CounterService implements OnApplicationShutdown {
       throw err;
     }
     const { code, value } = reply;
+    // Over the limit: the 429 (nothing was applied); else the RateLimit-* headers.
+    if (rateLimit) rateLimit.settle(reply.hits!, reply.pttl!);
     if (
       this.replicaWait &&
       (code === ApplyCode.Applied || code === ApplyCode.Replayed) &&
@@ -218,6 +247,7 @@ function resultOf(err: unknown): Result {
   if (err instanceof IdempotencyConflict) return 'conflict';
   if (err instanceof OutOfRange) return 'out_of_range';
   if (err instanceof HttpException && err.getStatus() === 400) return 'invalid';
+  if (err instanceof HttpException && err.getStatus() === 429) return 'rate_limited';
   if (err instanceof ReplicasUnconfirmed || isRedisUnavailable(err)) return 'unavailable';
   return 'error';
 }

@@ -117,7 +117,9 @@ export class DeadLettersService {
 
   /**
    * Moves until `limit`, an empty DLQ, or the deadline: stops starting a batch when less than a
-   * request timeout is left, and answers with what it moved. Nothing moved and SQS failing → 503.
+   * request timeout is left, and answers with what it moved. Nothing moved and SQS failing → 503;
+   * so is a budget spent before the first receive (a slow fallback from the move task): "moved
+   * 0" would claim the DLQ was looked at.
    */
   private async moveByHand(
     mainUrl: string,
@@ -128,8 +130,10 @@ export class DeadLettersService {
   ): Promise<RedriveResponseDto> {
     const ids: string[] = [];
     let count = 0;
+    let received = false;
     try {
       while (count < limit && deadline - Date.now() > Math.min(1000, this.aws.requestTimeoutMs)) {
+        received = true;
         const batch = await this.receive(
           dlqUrl,
           Math.min(10, limit - count),
@@ -171,6 +175,7 @@ export class DeadLettersService {
       );
       if (!count) throw new DependencyUnavailableException('SQS', { reason: (err as Error).name });
     }
+    if (!received) throw new DependencyUnavailableException('SQS', { reason: 'TimeoutError' });
     return { method: 'manual', count, ids };
   }
 

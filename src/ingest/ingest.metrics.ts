@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ingestConfig, type IngestConfig } from '../config';
 import { SQS } from '../infra/aws';
-import { counter, histogram, scrapedGauge } from '../observability/metric';
+import { counter, gauge, histogram, scrapedGauge } from '../observability/metric';
 import { IngestQueues } from './ingest.queues';
 
 export type Stage = 'accepted' | 'stored' | 'duplicate' | 'failed';
@@ -25,6 +25,27 @@ export class IngestMetrics implements OnModuleInit, OnApplicationShutdown {
   readonly retriesExhausted = counter({
     name: 'ingest_retries_exhausted_total',
     help: 'SQS messages the consumer stopped retrying in place (attempt or time bound reached) and released towards the DLQ',
+  });
+  /** Coalescing (INGEST_COALESCE_*): what each batch that left the window held, and why it left. */
+  readonly coalescedMessages = histogram({
+    name: 'ingest_coalesced_batch_messages',
+    help: 'Messages per coalesced batch (several small requests sent together in shared packs and SendMessageBatch calls)',
+    labelNames: ['reason'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+  });
+  readonly coalescedRequests = histogram({
+    name: 'ingest_coalesced_batch_requests',
+    help: 'Requests per coalesced batch',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+  });
+  readonly coalesceWait = histogram({
+    name: 'ingest_coalesce_wait_seconds',
+    help: 'Time a request waited in the coalescing window before its batch was sent',
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  });
+  readonly coalesceWaiting = gauge({
+    name: 'ingest_coalesce_waiting_requests',
+    help: 'Requests waiting in the coalescing window now (none of them answered yet)',
   });
   private readonly depth = scrapedGauge({
     name: 'ingest_queue_messages',

@@ -32,6 +32,8 @@ export interface PageQuery {
   type?: string;
   /** Only tasks created by this key id (callers without `admin`). */
   owner?: string;
+  /** Only tasks of the types this returns true for (a key with `taskTypes`). */
+  allow?: (type: string) => boolean;
   limit: number;
   cursor?: string;
 }
@@ -96,7 +98,12 @@ export class TaskPages {
           ({ score, id } = batch[i]);
           scanned++;
           const job = jobs[i];
-          if (job && (!q.type || job.name === q.type) && (!q.owner || ownerOf(job) === q.owner))
+          if (
+            job &&
+            (!q.type || job.name === q.type) &&
+            (!q.owner || ownerOf(job) === q.owner) &&
+            (!q.allow || q.allow(job.name))
+          )
             items.push(toTask(job, src.status));
           if (items.length >= q.limit || scanned >= MAX_SCAN)
             return { items, nextCursor: encodeCursor([si, score, id]) };

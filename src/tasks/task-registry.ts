@@ -1,7 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { invalidField } from '../common/errors/validation';
-import { tasksConfig, type TasksConfig } from '../config';
+import {
+  taskSchemasConfig,
+  tasksConfig,
+  type TaskSchemasConfig,
+  type TasksConfig,
+} from '../config';
+import { ExternalSchemas } from './external/external-schemas';
 import { ExternalTypes } from './external/external-types';
 import { TaskHandlerProvider, type TaskHandler } from './handlers/task-handler';
 
@@ -16,12 +22,15 @@ import { TaskHandlerProvider, type TaskHandler } from './handlers/task-handler';
 export class TaskRegistry implements OnModuleInit {
   private readonly byType = new Map<string, TaskHandler>();
   private readonly external: ExternalTypes;
+  private readonly schemas: ExternalSchemas;
 
   constructor(
     private readonly discovery: DiscoveryService,
     @Inject(tasksConfig.KEY) cfg: TasksConfig,
+    @Inject(taskSchemasConfig.KEY) schemasCfg: TaskSchemasConfig,
   ) {
     this.external = new ExternalTypes(cfg.externalTypes);
+    this.schemas = new ExternalSchemas(schemasCfg.schemas, this.external);
   }
 
   onModuleInit(): void {
@@ -66,17 +75,20 @@ export class TaskRegistry implements OnModuleInit {
   get(type: string): TaskHandler {
     const handler = this.byType.get(type);
     if (handler) return handler;
-    if (this.external.matches(type)) return externalHandler(type);
+    if (this.external.matches(type)) return externalHandler(type, this.schemas);
     throw invalidField('type', `type must be one of: ${this.types.join(', ')}`);
   }
 }
 
-/** An external type as the submission path sees it: any JSON payload; never run in this service. */
-function externalHandler(type: string): TaskHandler {
+/**
+ * An external type as the submission path sees it: any JSON payload, or one its schema accepts
+ * (TASKS_EXTERNAL_SCHEMAS_FILE); never run in this service.
+ */
+function externalHandler(type: string, schemas: ExternalSchemas): TaskHandler {
   return {
     type,
     description: 'external: leased and run by workers over HTTP',
-    parse: (payload) => payload ?? null,
+    parse: (payload) => schemas.check(type, payload),
     run: () => Promise.reject(new Error(`task type ${type} is run by external workers`)),
   };
 }

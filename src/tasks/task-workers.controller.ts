@@ -18,7 +18,9 @@ import {
 import { TaskIdParams } from './dto/task-id.params';
 import { TaskDto } from './dto/task.dto';
 import { TaskLeases } from './external/task-leases.service';
+import { Caller } from '../common/auth/caller.decorator';
 import { RequireScope } from '../common/auth/scope.decorator';
+import type { TaskCaller } from './task.types';
 import { TaskRouteErrors } from './tasks.errors.decorator';
 
 /** Workers outside this service, in any language: lease external tasks, report, finish. */
@@ -42,10 +44,14 @@ export class TaskWorkersController {
     type: LeaseDto,
     description: 'The leased tasks; `items: []` when the wait ended',
   })
-  async lease(@Body() body: LeaseTasksDto, @Req() req: FastifyRequest): Promise<LeaseDto> {
+  async lease(
+    @Body() body: LeaseTasksDto,
+    @Req() req: FastifyRequest,
+    @Caller() who: TaskCaller,
+  ): Promise<LeaseDto> {
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
-    return { items: await this.leases.lease(body, abort.signal) };
+    return { items: await this.leases.lease(body, abort.signal, who) };
   }
 
   @RequireScope('tasks:work')
@@ -61,8 +67,12 @@ export class TaskWorkersController {
   @ApiConflictResponse({
     description: 'TASK_LEASE_LOST: wrong or expired lease token; nothing changed',
   })
-  heartbeat(@Param() { id }: TaskIdParams, @Body() b: HeartbeatDto): Promise<HeartbeatResultDto> {
-    return this.leases.heartbeat(id, b.leaseToken, b.progress, b.message);
+  heartbeat(
+    @Param() { id }: TaskIdParams,
+    @Body() b: HeartbeatDto,
+    @Caller() who: TaskCaller,
+  ): Promise<HeartbeatResultDto> {
+    return this.leases.heartbeat(id, b.leaseToken, b.progress, b.message, who);
   }
 
   @RequireScope('tasks:work')
@@ -74,8 +84,12 @@ export class TaskWorkersController {
   @ApiConflictResponse({
     description: 'TASK_LEASE_LOST: wrong or expired lease token; nothing changed',
   })
-  complete(@Param() { id }: TaskIdParams, @Body() b: CompleteTaskDto): Promise<TaskDto> {
-    return this.leases.complete(id, b.leaseToken, b.result);
+  complete(
+    @Param() { id }: TaskIdParams,
+    @Body() b: CompleteTaskDto,
+    @Caller() who: TaskCaller,
+  ): Promise<TaskDto> {
+    return this.leases.complete(id, b.leaseToken, b.result, who);
   }
 
   @RequireScope('tasks:work')
@@ -94,7 +108,11 @@ export class TaskWorkersController {
   @ApiConflictResponse({
     description: 'TASK_LEASE_LOST: wrong or expired lease token; nothing changed',
   })
-  fail(@Param() { id }: TaskIdParams, @Body() b: FailTaskDto): Promise<TaskDto> {
-    return this.leases.fail(id, b.leaseToken, b.error, b.retryable ?? true);
+  fail(
+    @Param() { id }: TaskIdParams,
+    @Body() b: FailTaskDto,
+    @Caller() who: TaskCaller,
+  ): Promise<TaskDto> {
+    return this.leases.fail(id, b.leaseToken, b.error, b.retryable ?? true, who);
   }
 }

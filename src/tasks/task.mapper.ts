@@ -6,14 +6,15 @@ import {
   type TaskCaller,
   type TaskStatus,
 } from './task.types';
+import { typeAllowed } from './task-access';
 
 const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
 
 export const ownerOf = (job: Job): string | undefined => (job.opts as OwnedJobOptions).owner;
 
-/** The caller may see this job: no caller (internal), `admin`, or its owner. */
+/** The caller may see this job: no caller (internal), `admin` or its owner, and a type of its key. */
 export const visibleTo = (job: Job, who: TaskCaller | undefined): boolean =>
-  !who || who.admin || ownerOf(job) === who.id;
+  !who || ((who.admin || ownerOf(job) === who.id) && typeAllowed(who, job.name));
 
 /** The BullMQ job is the record: a task is a view of it. */
 export function toTask(job: Job, status: TaskStatus): Task {

@@ -1,3 +1,5 @@
+import type { TaskTypeRule } from '../config';
+
 /** Token name of the tasks queue (the BullMQ queue's own name comes from TASKS_QUEUE_NAME). */
 export const TASKS_QUEUE = 'tasks';
 
@@ -36,10 +38,14 @@ export interface Task {
   owner: string | null;
 }
 
-/** Who asks: a key sees and changes only its own tasks unless it holds `admin`. */
+/**
+ * Who asks: a key sees and changes only its own tasks unless it holds `admin`, and with
+ * `taskTypes` only tasks of those types (admin or not).
+ */
 export interface TaskCaller {
   id: string;
   admin: boolean;
+  taskTypes?: TaskTypeRule;
 }
 
 /** The owner is kept in the BullMQ job's options (stored as JSON with the job, kept on retry). */

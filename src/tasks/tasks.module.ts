@@ -11,6 +11,9 @@ import {
 } from '../config';
 import { BULLMQ_PRODUCER, BullMqConnectionModule, bullPrefix } from '../infra/redis';
 import { bullTelemetry } from '../observability/tracing/spans';
+import { TaskEventStreams } from './events/task-event-streams';
+import { TaskEventsController } from './events/task-events.controller';
+import { TaskEventsHub } from './events/task-events.hub';
 import { ExternalQueues } from './external/external-queues';
 import { TaskLeases } from './external/task-leases.service';
 import { EchoHandler } from './handlers/echo.handler';
@@ -81,8 +84,13 @@ export class TasksModule {
   static forRole(role: AppRole, opts: TasksModuleOptions): DynamicModule {
     return roleModule(TasksModule, role, {
       core: TasksCoreModule,
-      controllers: [TasksController, TaskWorkersController, SchedulesController],
-      apiProviders: opts.queueUi ? [QueueUi] : [],
+      controllers: [
+        TasksController,
+        TaskEventsController,
+        TaskWorkersController,
+        SchedulesController,
+      ],
+      apiProviders: [TaskEventsHub, TaskEventStreams, ...(opts.queueUi ? [QueueUi] : [])],
       workers: [TasksWorker],
     });
   }

@@ -25,6 +25,7 @@ import { inSpan, propagationMetadata } from '../observability/tracing/spans';
 import { ExternalQueues } from './external/external-queues';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskQueues } from './task-queues';
+import { checkType, typeAllowed } from './task-access';
 import { TaskRegistry } from './task-registry';
 import { ownerOf, toTask, visibleTo } from './task.mapper';
 import { DEFAULT_PRIORITY, statusOf, type Task, type TaskCaller } from './task.types';
@@ -245,8 +246,18 @@ export class TasksService {
   /** A page of tasks; a caller without `admin` sees only its own. */
   list(q: PageQuery, who?: TaskCaller): Promise<Page> {
     if (q.type !== undefined) this.registry.get(q.type); // an unknown type filter is a 400 listing the known ones
+    if (q.type !== undefined) checkType(who, q.type, 'type');
     const owner = who && !who.admin ? who.id : undefined;
-    return this.redisOp(() => this.pages.page(owner ? { ...q, owner } : q));
+    const allow = who?.taskTypes ? (type: string) => typeAllowed(who, type) : undefined;
+    return this.redisOp(() => this.pages.page({ ...q, ...(owner ? { owner } : {}), allow }));
+  }
+
+  /** The task's job and the queue that holds it, found as GET /v1/tasks/:id finds it (live events). */
+  async locate(id: string, who?: TaskCaller): Promise<{ job: Job; queue: Queue }> {
+    return this.redisOp(async () => {
+      const job = await this.mustFind(id, who);
+      return { job, queue: this.queueOf(job) };
+    });
   }
 
   /** Removes a queued, delayed or finished task; an active one is 409. */
@@ -298,8 +309,9 @@ export class TasksService {
   }
 
   /** Validates an item (type, then the handler's payload rules) into what is stored and compared. */
-  private prepare(input: SubmitTask, who?: TaskCaller): Prepared {
+  private prepare(input: SubmitTask, who?: TaskCaller, typeField = 'type'): Prepared {
     const handler = this.registry.get(input.type);
+    checkType(who, input.type, typeField);
     return {
       id: input.id ?? randomUUID(),
       clientId: Boolean(input.id),
@@ -329,7 +341,7 @@ export class TasksService {
           });
       }
       try {
-        return this.prepare(input, who);
+        return this.prepare(input, who, `tasks.${i}.type`);
       } catch (e) {
         if (!(e instanceof BadRequestException)) throw e;
         fields.push(...fieldsUnder(e, `tasks.${i}`));

@@ -4,6 +4,7 @@ import { namespaceAllowed, type KeyIdentity, type Scope } from '../../config';
 import { RawBodyException } from '../errors/raw-body.exception';
 import { EXPIRED } from './api-keys';
 import type { LegacyAuthErrors } from './auth-errors.decorator';
+import type { FusedLimit } from '../rate-limit/rate-limiter';
 import type { NamespaceSource } from './scope.decorator';
 
 /** What the request gate settled about a request; the audit log and the handlers read it. */
@@ -13,6 +14,8 @@ export type AuthedRequest = FastifyRequest & {
   caller?: KeyIdentity;
   /** The route's declared scope (set before the key is checked, so refusals are audited with it). */
   requiredScope?: Scope;
+  /** The rate-limit hit the handler counts in its own script (@FusedRateLimit routes). */
+  fusedLimit?: FusedLimit;
 };
 
 export const MISSING_KEY = 'Missing API key: send it in the X-API-Key header';
@@ -31,6 +34,8 @@ export interface RouteAuth {
   group: string;
   /** @SkipRateLimit(): no rate limit (probes, metrics). */
   unlimited: boolean;
+  /** @FusedRateLimit(): the handler counts the hit in its own Redis script. */
+  fused: boolean;
 }
 
 /**

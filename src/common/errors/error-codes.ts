@@ -33,6 +33,7 @@ export const ERROR_CODES = {
     'The key lacks the scope the route needs (`requiredScope`); nothing applied.',
   ],
   AUTH_NAMESPACE_FORBIDDEN: [403, 'The namespace is outside the key’s `namespaces` (`namespace`).'],
+  AUTH_TASK_TYPE_FORBIDDEN: [403, 'The task type is outside the key’s `taskTypes` (`taskType`).'],
   DEPENDENCY_UNAVAILABLE: [
     503,
     'Redis, SQS, DynamoDB or Kubernetes cannot be reached: retry later.',
@@ -52,6 +53,10 @@ export const ERROR_CODES = {
     'The lease token is wrong, or the lease expired (the task went back to the queue): nothing changed.',
   ],
   SCHEDULE_CONFLICT: [409, 'A schedule of this name exists with a different body.'],
+  TASK_STREAMS_LIMIT: [
+    429,
+    'The key has TASKS_EVENTS_MAX_STREAMS_PER_KEY event streams open on this replica: close one first.',
+  ],
   INGEST_DISABLED: [503, 'Ingest is turned off (INGEST_ENABLED=false).'],
   EKS_NAMESPACE_TERMINATING: [
     409,

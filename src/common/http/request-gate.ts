@@ -10,7 +10,11 @@ import { IS_PUBLIC } from '../auth/public.decorator';
 import { namespaceRefusal, refusal, type AuthedRequest, type RouteAuth } from '../auth/route-auth';
 import { NAMESPACE_AT, REQUIRED_SCOPE, type NamespaceSource } from '../auth/scope.decorator';
 import { toErrorBody } from '../errors/error-body';
-import { RATE_LIMIT_GROUP, SKIP_RATE_LIMIT } from '../rate-limit/rate-limit-group.decorator';
+import {
+  FUSED_RATE_LIMIT,
+  RATE_LIMIT_GROUP,
+  SKIP_RATE_LIMIT,
+} from '../rate-limit/rate-limit-group.decorator';
 import { RateLimiter, tooManyRequests } from '../rate-limit/rate-limiter';
 import { securityHeaders } from './security';
 
@@ -66,6 +70,7 @@ export class RequestGate {
           namespaceAt: get<NamespaceSource[]>(NAMESPACE_AT),
           group: get<string>(RATE_LIMIT_GROUP) ?? 'default',
           unlimited: Boolean(get<boolean>(SKIP_RATE_LIMIT)),
+          fused: Boolean(get<boolean>(FUSED_RATE_LIMIT)),
         };
         const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, method) ?? {}) as Config;
         Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, [AUTH]: auth }, method);
@@ -88,6 +93,16 @@ export class RequestGate {
       done();
     });
     fastify.addHook('onRequest', (req, reply, done) => this.onRequest(req, reply, done));
+    // A fused hit the handler never sent (the request failed before its script: a 400, say)
+    // is counted now, so requests that fail validation still count against the limit.
+    fastify.addHook('onResponse', (req, _reply, done) => {
+      const fused = (req as AuthedRequest).fusedLimit;
+      if (fused && !fused.taken) {
+        fused.taken = true;
+        this.limiter.hit(fused.group, fused.tracker).catch(() => undefined);
+      }
+      done();
+    });
     fastify.addHook('preHandler', (req, reply, done) => {
       const route = (req.routeOptions.config as Config)[AUTH];
       const caller = (req as AuthedRequest).caller;
@@ -114,6 +129,13 @@ export class RequestGate {
     r.apiKeyId = valid?.id;
     if (!this.cfg.enabled || route.unlimited)
       return this.checkKey(route, r, reply, key, found, done);
+    if (valid && route.fused && this.limiter.fusable) {
+      // The handler counts the hit in its own script (one Redis round trip for both).
+      r.fusedLimit = this.limiter.fused(route.group, `k:${valid.id}`, (name, value) => {
+        void reply.header(name, value);
+      });
+      return this.checkKey(route, r, reply, key, found, done);
+    }
     const group = valid ? route.group : 'anonymous';
     this.limiter.hit(group, valid ? `k:${valid.id}` : `ip:${req.ip}`).then(
       (hit) => {

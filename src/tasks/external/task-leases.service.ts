@@ -9,7 +9,8 @@ import { redisConfig, type RedisConfig } from '../../config';
 import { BULLMQ_PRODUCER, isBullLockLost, isRedisUnavailable, waitReady } from '../../infra/redis';
 import { TaskRegistry } from '../task-registry';
 import { toTask } from '../task.mapper';
-import { statusOf, type Task } from '../task.types';
+import { checkType, typeAllowed } from '../task-access';
+import { statusOf, type Task, type TaskCaller } from '../task.types';
 import { ExternalQueues } from './external-queues';
 
 export interface LeaseRequest {
@@ -59,7 +60,7 @@ export class TaskLeases {
   ) {}
 
   /** Long-polls until at least one task of `types` is leased or `waitSeconds` pass ([]). */
-  async lease(req: LeaseRequest, signal?: AbortSignal): Promise<Leased[]> {
+  async lease(req: LeaseRequest, signal?: AbortSignal, who?: TaskCaller): Promise<Leased[]> {
     const bad = req.types.flatMap((t, i) =>
       this.registry.isExternal(t)
         ? []
@@ -73,6 +74,7 @@ export class TaskLeases {
           ],
     );
     if (bad.length) throw validationFailed(bad);
+    req.types.forEach((t, i) => checkType(who, t, `types.${i}`));
     const max = req.max ?? LEASE_DEFAULTS.max;
     const leaseSeconds = req.leaseSeconds ?? LEASE_DEFAULTS.leaseSeconds;
     const deadline = Date.now() + (req.waitSeconds ?? LEASE_DEFAULTS.waitSeconds) * 1000;
@@ -89,9 +91,10 @@ export class TaskLeases {
     token: string,
     progress?: number,
     message?: string,
+    who?: TaskCaller,
   ): Promise<{ leaseExpiresAt: string }> {
     return this.redisOp(async () => {
-      const job = await this.mustFind(id);
+      const job = await this.mustFind(id, who);
       const leaseMs = leaseMsOf(token);
       const extended = await job.extendLock(token, leaseMs);
       if (!extended) throw lost(id);
@@ -102,18 +105,24 @@ export class TaskLeases {
     });
   }
 
-  async complete(id: string, token: string, result: unknown): Promise<Task> {
+  async complete(id: string, token: string, result: unknown, who?: TaskCaller): Promise<Task> {
     return this.redisOp(async () => {
-      const job = await this.mustFind(id);
+      const job = await this.mustFind(id, who);
       await this.finish(id, () => job.moveToCompleted(result ?? null, token, false));
       return toTask(job, 'completed');
     });
   }
 
   /** A retryable failure uses the task's remaining attempts (with backoff); otherwise it fails now. */
-  async fail(id: string, token: string, error: string, retryable = true): Promise<Task> {
+  async fail(
+    id: string,
+    token: string,
+    error: string,
+    retryable = true,
+    who?: TaskCaller,
+  ): Promise<Task> {
     return this.redisOp(async () => {
-      const job = await this.mustFind(id);
+      const job = await this.mustFind(id, who);
       const err = retryable ? new Error(error) : new UnrecoverableError(error);
       await this.finish(id, () => job.moveToFailed(err, token, false));
       if (statusOf(await job.getState()) !== 'failed') this.external.notify(); // back in the queue
@@ -152,9 +161,10 @@ export class TaskLeases {
     }
   }
 
-  private async mustFind(id: string): Promise<Job> {
+  /** A type outside the key's `taskTypes` is not found either (as another key's task on GET). */
+  private async mustFind(id: string, who?: TaskCaller): Promise<Job> {
     const job = await this.external.find(id);
-    if (!job) throw new NotFoundException(`No external task ${id}`);
+    if (!job || !typeAllowed(who, job.name)) throw new NotFoundException(`No external task ${id}`);
     return job;
   }
 

@@ -15,7 +15,10 @@ import {
   ScheduleNameParams,
 } from './schedule.dto';
 import { SchedulesService } from './schedules.service';
+import { Caller } from '../../common/auth/caller.decorator';
 import { RequireScope } from '../../common/auth/scope.decorator';
+import { checkType } from '../task-access';
+import type { TaskCaller } from '../task.types';
 import { TaskRouteErrors } from '../tasks.errors.decorator';
 
 @ApiTags('schedules')
@@ -38,7 +41,9 @@ export class SchedulesController {
   async create(
     @Body() body: CreateScheduleDto,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Caller() who: TaskCaller,
   ): Promise<ScheduleDto> {
+    checkType(who, body.task.type, 'task.type'); // the ticks' tasks are of this type
     const { schedule, created } = await this.schedules.create(body);
     void reply
       .status(created ? 201 : 200)
