@@ -2,8 +2,9 @@ import calculateSlot from 'cluster-key-slot';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedisCluster, type RedisClusterProcess } from '../scripts/stack/redis-cluster.ts';
 import { CounterService } from '../src/counter';
+import { TaskQueues } from '../src/tasks/task-queues';
 import { auth, bootApp } from './support/app';
-import { getTask, submit, uniqueQueue } from './support/tasks';
+import { getTask, submit, submitBatch, uniqueQueue } from './support/tasks';
 
 jest.setTimeout(120_000);
 
@@ -262,6 +263,61 @@ describe('Redis Cluster failover and slot migration', () => {
       );
       // Each task that ran applied its increment exactly once (its id is the Idempotency-Key).
       expect(read.json().value).toBe(accepted.length + refusedRan);
+    } finally {
+      await app.close();
+      await restoreKilled();
+    }
+  });
+
+  it('a batch over three queues while one queue’s primary is down: 503, and the other queues’ jobs are taken back', async () => {
+    const queue = uniqueQueue('fo-batch');
+    const app = await boot({ TASKS_QUEUE_NAME: queue, TASKS_QUEUE_SHARDS: '3' });
+    try {
+      const queues = app.get(TaskQueues);
+      const routing = queues.routing;
+      // One item per queue, delayed so that no worker takes one before the check.
+      const types = ['sleep', 'echo', 'ephemeral.process'];
+      expect(new Set(types.map((t) => routing[t])).size).toBe(3);
+      const item = (type: string) => ({
+        type,
+        payload: type === 'sleep' ? { ms: 0 } : type === 'echo' ? 1 : { task_id: 'fo' },
+        delayMs: 600_000,
+      });
+      const byName = (name: string) => queues.all.find((q) => q.name === name)!;
+      const down = byName(routing['ephemeral.process']);
+      const up = [byName(routing.sleep), byName(routing.echo)];
+      const primary = cluster.primaryOf(calculateSlot(down.keys.id));
+      expect(up.map((q) => cluster.primaryOf(calculateSlot(q.keys.id)))).not.toContain(primary);
+      await cluster.nodes.find((n) => n.port === primary)!.kill('SIGKILL');
+      // No client ids: nothing is looked up first, so the MULTIs are what meets the dead node. Until
+      // the client has noticed the loss a batch may also be refused before any MULTI (nothing to
+      // take back): retry, before the failover (cluster-node-timeout 1 s), until one got that far.
+      // Read on the live primaries themselves (the app's fail-fast client is busy following the loss).
+      const kindsOf = async (q: (typeof up)[number]) =>
+        cluster
+          .cli(cluster.primaryOf(calculateSlot(q.keys.id)), '-c', 'xrange', q.keys.events, '-', '+')
+          .split('\n')
+          .map((line, i, lines) => (lines[i - 1] === 'event' ? line : ''))
+          .filter(Boolean);
+      let attempts = 0;
+      for (; attempts < 20; attempts++) {
+        const res = await submitBatch(app, { tasks: types.map((t) => item(t)) });
+        expect(res.statusCode).toBe(503);
+        expect(res.json().code).toBe('DEPENDENCY_UNAVAILABLE');
+        // Stored on a live queue ("added" in its event stream): the path under test was taken.
+        if ((await Promise.all(up.map(kindsOf))).some((k) => k.includes('added'))) break;
+        await sleep(50);
+      }
+      expect(attempts).toBeLessThan(20);
+      // What the live queues' MULTIs stored is taken back (in the background, retried while the
+      // client follows the cluster): nothing of a 503 batch is left to run.
+      const left = () =>
+        up.reduce((n, q) => {
+          const port = cluster.primaryOf(calculateSlot(q.keys.id));
+          return n + Number(cluster.cli(port, '-c', 'zcard', q.keys.delayed).trim());
+        }, 0);
+      for (const until = Date.now() + 10_000; left() > 0 && Date.now() < until;) await sleep(100);
+      expect(left()).toBe(0);
     } finally {
       await app.close();
       await restoreKilled();

@@ -5,13 +5,17 @@ import { getTask, status, submit, uniqueQueue, waitTask } from './support/tasks'
 
 jest.setTimeout(20_000);
 
-describe.each(REDIS_MODES)('tasks (real Redis, %s, in-process worker)', (mode) => {
+/** Both Redis modes, with one queue (as before) and with built-in types spread over 3 (TASKS_QUEUE_SHARDS). */
+const CASES = REDIS_MODES.flatMap((mode) => [1, 3].map((shards) => [mode, shards] as const));
+
+describe.each(CASES)('tasks (real Redis, %s, %i queue(s), in-process worker)', (mode, shards) => {
   let app: NestFastifyApplication;
   const queue = uniqueQueue('main');
   beforeAll(async () => {
     app = await bootApp({
       ...redisEnv(mode),
       TASKS_QUEUE_NAME: queue,
+      TASKS_QUEUE_SHARDS: String(shards),
       TASKS_CONCURRENCY: '4',
       TASKS_BACKOFF_MS: '50',
       INGEST_ENABLED: 'false',

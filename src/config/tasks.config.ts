@@ -14,6 +14,11 @@ const EXTERNAL_TYPES_RULE = new RegExp(
 export class TasksEnv {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 chars of [A-Za-z0-9_-]' })
   TASKS_QUEUE_NAME = 'tasks';
+  /**
+   * Queues the built-in task types are spread over (by type); each has its own hash tag in
+   * cluster mode, so they spread over shards. 1: the single TASKS_QUEUE_NAME queue of before.
+   */
+  @IsInt() @Min(1) @Max(16) TASKS_QUEUE_SHARDS = 1;
   @IsInt() @Min(1) @Max(1000) TASKS_CONCURRENCY = 10;
   @IsInt() @Min(1) @Max(100) TASKS_MAX_ATTEMPTS = 3;
   @IsInt() @Min(0) @Max(3_600_000) TASKS_BACKOFF_MS = 1000;
@@ -36,6 +41,7 @@ export const tasksConfig = registerAs('tasks', () => {
   const e = parseEnv(TasksEnv);
   return {
     queueName: e.TASKS_QUEUE_NAME,
+    queueShards: e.TASKS_QUEUE_SHARDS,
     concurrency: e.TASKS_CONCURRENCY,
     maxAttempts: e.TASKS_MAX_ATTEMPTS,
     backoffMs: e.TASKS_BACKOFF_MS,

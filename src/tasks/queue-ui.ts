@@ -1,14 +1,13 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { InjectQueue } from '@nestjs/bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
+import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeys } from '../common/auth/api-keys';
 import { AnonymousLimiter } from '../common/rate-limit/anonymous-limiter';
-import { TASKS_QUEUE } from './task.types';
+import { TaskQueues } from './task-queues';
 import { toErrorBody } from '../common/errors/error-body';
 import { appError } from '../common/errors/error-codes';
 
@@ -36,18 +35,35 @@ export class QueueUi implements OnModuleInit {
     private readonly host: HttpAdapterHost,
     private readonly keys: ApiKeys,
     private readonly limiter: AnonymousLimiter,
-    @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
+    private readonly queues: TaskQueues,
   ) {}
 
   onModuleInit(): void {
     const board = new FastifyAdapter();
     board.setBasePath(QUEUE_UI_PATH);
-    createBullBoard({ queues: [new BullMQAdapter(this.queue)], serverAdapter: board });
+    // Every built-in queue (TASKS_QUEUE_SHARDS); queues 1… exist once Redis is ready and are
+    // made again after a failed start, so the board follows TaskQueues on each signed-in request.
+    let shown: Queue[] = [];
+    const current = (): Queue[] => {
+      try {
+        return this.queues.all;
+      } catch {
+        return [this.queues.main];
+      }
+    };
+    const ui = createBullBoard({ queues: [], serverAdapter: board });
+    const follow = () => {
+      const now = current();
+      if (now.length === shown.length && now.every((q, i) => q === shown[i])) return;
+      ui.replaceQueues(now.map((q) => new BullMQAdapter(q)));
+      shown = now;
+    };
+    follow();
     const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
     void fastify.register(async (scope) => {
       scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
         const caller = this.keys.identify(basicPassword(req.headers.authorization));
-        if (caller?.admin) return;
+        if (caller?.admin) return follow();
         if (caller) {
           // A valid key without `admin`: the UI can delete and retry anything, so it is refused.
           return reply.code(403).send({

@@ -69,10 +69,14 @@ export function decodeCursor(cursor: string, status?: TaskStatus): Position {
   return p as Position;
 }
 
-/** Cursor pages over the queue's own structures (no index of our own). */
+/**
+ * Cursor pages over the queues' own structures (no index of our own). With several queues
+ * (TASKS_QUEUE_SHARDS), each source is read from every queue and merged in (score, id) order, so
+ * the order and the cursor are the same as with one queue.
+ */
 export class TaskPages {
   constructor(
-    private readonly queue: Queue,
+    private readonly queues: { readonly all: Queue[] },
     private readonly redis: Redis,
   ) {}
 
@@ -86,9 +90,9 @@ export class TaskPages {
       const src = SOURCES[si];
       if (q.status && src.status !== q.status) continue;
       for (;;) {
-        const batch = await this.after(src, score, id, BATCH);
+        const batch = await this.merged(src, score, id, BATCH);
         const jobs = await Promise.all(
-          batch.map((c) => this.queue.getJob(c.id) as Promise<Job | undefined>),
+          batch.map((c) => c.queue.getJob(c.id) as Promise<Job | undefined>),
         );
         for (let i = 0; i < batch.length; i++) {
           ({ score, id } = batch[i]);
@@ -110,9 +114,29 @@ export class TaskPages {
     return { items, nextCursor: null };
   }
 
-  /** Up to `count` members of one source strictly after (score, id), in order. */
-  private async after(src: (typeof SOURCES)[number], score: number, id: string, count: number) {
-    const key = this.queue.keys[src.key];
+  /** Up to `count` members of one source, over every queue, strictly after (score, id), in order. */
+  private async merged(src: (typeof SOURCES)[number], score: number, id: string, count: number) {
+    const each = await Promise.all(
+      this.queues.all.map(async (queue) =>
+        (await this.after(queue, src, score, id, count)).map((c) => ({ ...c, queue })),
+      ),
+    );
+    if (each.length === 1) return each[0];
+    return each
+      .flat()
+      .sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, count);
+  }
+
+  /** Up to `count` members of one source of one queue strictly after (score, id), in order. */
+  private async after(
+    queue: Queue,
+    src: (typeof SOURCES)[number],
+    score: number,
+    id: string,
+    count: number,
+  ) {
+    const key = queue.keys[src.key];
     if (src.kind === 'list') {
       const ids = [...new Set(await this.redis.lrange(key, 0, -1))].sort();
       return ids

@@ -56,6 +56,11 @@ export class TaskRegistry implements OnModuleInit {
     return [...[...this.byType.keys()].sort(), ...this.external.declared];
   }
 
+  /** The built-in types (run by this service's workers), sorted. */
+  get builtIn(): string[] {
+    return [...this.byType.keys()].sort();
+  }
+
   /** The built-in handler of `type` (what the built-in worker runs). */
   find(type: string): TaskHandler | undefined {
     return this.byType.get(type);

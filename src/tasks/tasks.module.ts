@@ -21,6 +21,7 @@ import { SleepHandler } from './handlers/sleep.handler';
 import { QueueUi } from './queue-ui';
 import { SchedulesController } from './schedules/schedules.controller';
 import { SchedulesService } from './schedules/schedules.service';
+import { TaskQueues } from './task-queues';
 import { TaskRegistry } from './task-registry';
 import { TASKS_QUEUE } from './task.types';
 import { TaskWorkersController } from './task-workers.controller';
@@ -52,6 +53,7 @@ const queue = BullModule.registerQueueAsync({
     EchoHandler,
     SleepHandler,
     TaskRegistry,
+    TaskQueues,
     ExternalQueues,
     TaskLeases,
     SchedulesService,
@@ -62,6 +64,7 @@ const queue = BullModule.registerQueueAsync({
     queue,
     BullMqConnectionModule,
     TaskRegistry,
+    TaskQueues,
     TaskLeases,
     SchedulesService,
     TasksMetrics,

@@ -16,8 +16,9 @@ import {
   type TasksConfig,
 } from '../config';
 import type { Redis } from 'ioredis';
-import { REDIS, bullPrefix, bullWorkerConnection } from '../infra/redis';
+import { REDIS, bullWorkerConnection } from '../infra/redis';
 import { annotateActiveSpan, bullTelemetry, failActiveSpan } from '../observability/tracing/spans';
+import { TaskQueues } from './task-queues';
 import { TaskRegistry } from './task-registry';
 import { TasksMetrics } from './tasks.metrics';
 
@@ -31,9 +32,10 @@ import { TasksMetrics } from './tasks.metrics';
 @Injectable()
 export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TasksWorker');
-  private worker?: Worker;
-  /** The worker's cluster client (cluster mode): a passed-in client is ours to close, not BullMQ's. */
-  private cluster?: { disconnect(): void };
+  /** One BullMQ Worker per queue (TASKS_QUEUE_SHARDS), each with TASKS_CONCURRENCY. */
+  private workers: Worker[] = [];
+  /** The workers' cluster clients (cluster mode): a passed-in client is ours to close, not BullMQ's. */
+  private clusters: Array<{ disconnect(): void }> = [];
   /** Tasks this process is running now: shutdown waits for these, not for BullMQ's poll loop. */
   private readonly active = new Set<Promise<unknown>>();
 
@@ -41,6 +43,7 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
     @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
     private readonly registry: TaskRegistry,
+    private readonly queues: TaskQueues,
     private readonly metrics: TasksMetrics,
     private readonly shutdown: ShutdownState,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
@@ -48,11 +51,18 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    this.workers = this.queues.specs.map((spec) => this.consume(spec.name, spec.prefix));
+    this.shutdown.onDrain(() => {
+      for (const w of this.workers) void w.pause(true).catch(() => undefined);
+    });
+  }
+
+  private consume(name: string, prefix: string): Worker {
     const connection = bullWorkerConnection(this.redisCfg);
-    if ('disconnect' in connection) this.cluster = connection as { disconnect(): void };
-    this.worker = new Worker(this.cfg.queueName, (job) => this.process(job), {
+    if ('disconnect' in connection) this.clusters.push(connection as { disconnect(): void });
+    const worker = new Worker(name, (job) => this.process(job), {
       connection,
-      prefix: bullPrefix(this.redisCfg, this.cfg.queueName),
+      prefix,
       concurrency: this.cfg.concurrency,
       lockDuration: this.cfg.lockDurationMs,
       stalledInterval: this.cfg.stalledIntervalMs,
@@ -60,14 +70,14 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // Tracing on: one `process <queue>` span per attempt, a child of the job's `add` span.
       telemetry: bullTelemetry() as never,
     });
-    this.worker.on('error', (err) => this.logger.warn(`worker: ${err.message}`));
-    this.worker.on('failed', (job, err) => {
+    worker.on('error', (err) => this.logger.warn(`worker ${name}: ${err.message}`));
+    worker.on('failed', (job, err) => {
       if (job)
         this.logger.log(
           `task ${job.id} (${job.name}) run ${job.attemptsStarted} failed: ${err.message}`,
         );
     });
-    this.shutdown.onDrain(() => void this.worker?.pause(true).catch(() => undefined));
+    return worker;
   }
 
   /**
@@ -76,9 +86,10 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
    * unfinished tasks are left to stalled-job recovery, never lost.
    */
   async onModuleDestroy(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    await worker.pause(true).catch(() => undefined); // take nothing new
+    const workers = this.workers;
+    if (!workers.length) return;
+    // Take nothing new.
+    await Promise.all(workers.map((w) => w.pause(true).catch(() => undefined)));
     // The shared request-path client talks to the same Redis: its state says whether it is up.
     const graceMs =
       this.redis.status === 'ready' ? Math.max(this.app.shutdownTimeoutMs - 2000, 1000) : 0;
@@ -90,8 +101,8 @@ export class TasksWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // Our own tasks are done (or given up on): close without waiting on BullMQ's blocking poll,
     // which can hang for seconds after a Redis restart. (close() then close(true) would not
     // help: BullMQ returns the first, pending close to the second call.)
-    await within(worker.close(true), 3000);
-    this.cluster?.disconnect();
+    await within(Promise.allSettled(workers.map((w) => w.close(true))), 3000);
+    for (const c of this.clusters) c.disconnect();
   }
 
   private process(job: Job): Promise<unknown> {

@@ -8,7 +8,6 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
 import { createIORedisClient, Job, type IRedisClient, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException, type FieldError } from '../common/errors/error-body';
@@ -25,10 +24,11 @@ import {
 import { inSpan, propagationMetadata } from '../observability/tracing/spans';
 import { ExternalQueues } from './external/external-queues';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
+import { TaskQueues } from './task-queues';
 import { checkType, typeAllowed } from './task-access';
 import { TaskRegistry } from './task-registry';
 import { ownerOf, toTask, visibleTo } from './task.mapper';
-import { DEFAULT_PRIORITY, statusOf, TASKS_QUEUE, type Task, type TaskCaller } from './task.types';
+import { DEFAULT_PRIORITY, statusOf, type Task, type TaskCaller } from './task.types';
 import { TasksMetrics } from './tasks.metrics';
 
 export interface SubmitTask {
@@ -96,7 +96,7 @@ export class TasksService {
   private readonly replicaWait?: ReplicaWait;
 
   constructor(
-    @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
+    private readonly queues: TaskQueues,
     @Inject(BULLMQ_PRODUCER) private readonly producer: Redis,
     @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
     @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
@@ -104,12 +104,12 @@ export class TasksService {
     private readonly metrics: TasksMetrics,
     private readonly external: ExternalQueues,
   ) {
-    this.pages = new TaskPages(queue, producer);
+    this.pages = new TaskPages(queues, producer);
     if (redisCfg.waitReplicas > 0)
       this.replicaWait = new ReplicaWait(producer, redisCfg.waitReplicas, redisCfg.waitTimeoutMs);
     // Connection errors reach callers as 503s and /health/ready; without a listener BullMQ prints each one.
-    queue.on('error', () => undefined);
-    metrics.watch(() => this.redisOp(() => queue.getJobCounts()));
+    queues.main.on('error', () => undefined);
+    metrics.watch(() => this.redisOp(() => queues.counts()));
   }
 
   get types(): string[] {
@@ -131,18 +131,26 @@ export class TasksService {
           return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
       }
       await this.rememberExternal([item]);
-      const added = await this.queueFor(item.fp.type).add(
+      const target = this.queueFor(item.fp.type);
+      const added = await target.add(
         item.fp.type,
         item.fp.payload,
         this.jobOptions(item.id, item.fp, item.owner),
       );
-      await this.confirmStored();
+      await this.confirmStored([target]);
       this.external.notify();
       if (item.clientId) {
         // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
         const stored = await this.findJob(item.id);
         if (!stored)
           throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
+        if (stored.queueName !== target.name) {
+          // A request for another type (another queue) took this id at the same time: the copy
+          // found first wins, ours goes (each queue checks ids only within itself).
+          await target.remove(item.id).catch(() => undefined);
+          if (ownerOf(stored) !== item.owner) throw taken(item.id);
+          this.sameOrConflict(stored, item.fp);
+        }
         if (ownerOf(stored) !== item.owner) throw taken(item.id);
         this.sameOrConflict(stored, item.fp);
         this.metrics.submitted.inc({ type: item.fp.type });
@@ -179,14 +187,14 @@ export class TasksService {
       await this.rememberExternal(fresh);
       const added = fresh.length
         ? await inSpan(
-            `add ${this.queue.name} (batch)`,
+            `add ${this.queues.main.name} (batch)`,
             { 'messaging.system': 'bullmq', 'messaging.batch.message_count': fresh.length },
             () => this.addAtomically(fresh),
             { kind: 3 /* PRODUCER */ },
           )
         : [];
       if (fresh.length) {
-        await this.confirmStored();
+        await this.confirmStored([...new Set(fresh.map((it) => this.queueFor(it.fp.type)))]);
         this.external.notify();
       }
       // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
@@ -196,8 +204,21 @@ export class TasksService {
       const lost = new Set(
         fresh.filter(
           (it, i) =>
-            stored[i] && (!this.sameBody(stored[i], it.fp) || ownerOf(stored[i]) !== it.owner),
+            stored[i] &&
+            (!this.sameBody(stored[i], it.fp) ||
+              ownerOf(stored[i]) !== it.owner ||
+              stored[i].queueName !== this.queueFor(it.fp.type).name),
         ),
+      );
+      // An id another type's request took in another queue meanwhile: ours goes (as in submit()).
+      await Promise.all(
+        fresh
+          .filter((it, i) => stored[i] && stored[i].queueName !== this.queueFor(it.fp.type).name)
+          .map((it) =>
+            this.queueFor(it.fp.type)
+              .remove(it.id)
+              .catch(() => undefined),
+          ),
       );
       const created = new Map(
         fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])),
@@ -335,23 +356,48 @@ export class TasksService {
    * One MULTI: either every job is stored or none is. Built from Jobs directly: FlowProducer.addBulk
    * does the same in one MULTI but builds a queue backend and key map per job, a fifth of the
    * process's CPU under batched load.
+   *
+   * Several queues in cluster mode (TASKS_QUEUE_SHARDS > 1): a MULTI cannot span hash slots, so
+   * one MULTI per queue, sent together. Every job is built and checked before any is sent; if a
+   * MULTI then fails (a node lost, a slot moving) the answer is 503 at once, as for a lost reply,
+   * and the jobs the others stored are removed again in the background (takeBack: retried while the
+   * client follows the cluster). A job a worker took meanwhile runs; a replay with client ids
+   * completes the batch exactly once (docs/tasks.md).
    */
   private async addAtomically(items: Prepared[]): Promise<Job[]> {
     const client: IRedisClient = createIORedisClient(this.producer); // the proxy the Queue itself uses
-    const multi = client.multi();
     const jobs = items.map(
       ({ id, fp, owner }) =>
         new Job(this.queueFor(fp.type), fp.type, fp.payload, this.jobOptions(id, fp, owner), id),
     );
+    // Standalone: one node holds every queue, so one MULTI whatever the queues. Cluster: one per
+    // hash tag (the prefix; external types' queues share queue 0's).
+    const groups =
+      this.redisCfg.mode === 'cluster'
+        ? groupBy(jobs, (_, i) => this.queueFor(items[i].fp.type).opts.prefix ?? '')
+        : [jobs];
+    const multis = groups.map((group) => ({ group, multi: client.multi() }));
     // addJob queues its script on the MULTI (sent only by exec) and settles without waiting for
-    // it; one that throws (invalid options) means the transaction is never sent.
-    const queued = await Promise.allSettled(jobs.map((job) => job.addJob(multi)));
+    // it; one that throws (invalid options) means no transaction is sent.
+    const queued = await Promise.allSettled(
+      multis.flatMap(({ group, multi }) => group.map((job) => job.addJob(multi))),
+    );
     const bad = queued.find((q): q is PromiseRejectedResult => q.status === 'rejected');
     if (bad) throw bad.reason;
-    const replies = await multi.exec();
-    if (!replies) throw unavailable(); // the connection closed under the transaction
-    for (const [err] of replies) if (err) throw err;
-    return jobs;
+    const sent = await Promise.allSettled(
+      multis.map(async ({ multi }) => {
+        const replies = await multi.exec();
+        if (!replies) throw unavailable(); // the connection closed under the transaction
+        for (const [err] of replies) if (err) throw err;
+      }),
+    );
+    const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!failed) return jobs;
+    if (multis.length > 1)
+      void takeBack(
+        multis.filter((_, i) => sent[i].status === 'fulfilled').flatMap((m) => m.group),
+      );
+    throw failed.reason;
   }
 
   private created(item: Prepared, job: Job): Submitted {
@@ -396,15 +442,13 @@ export class TasksService {
     return job;
   }
 
-  /** The queue of a type: the main one, or the type's own queue for an external type. */
+  /** The queue of a type: its built-in queue (TaskQueues), or the type's own queue for an external type. */
   private queueFor(type: string): Queue {
-    return this.registry.isExternal(type) ? this.external.queue(type) : this.queue;
+    return this.registry.isExternal(type) ? this.external.queue(type) : this.queues.forType(type);
   }
 
   private queueOf(job: Job): Queue {
-    return job.queueName === this.queue.name
-      ? this.queue
-      : (this.external.queueOf(job) ?? this.queue);
+    return this.queues.byName(job.queueName) ?? this.external.queueOf(job) ?? this.queues.main;
   }
 
   /** Records the external types of these items before they are queued, so lookups by id find them. */
@@ -413,9 +457,9 @@ export class TasksService {
     await Promise.all([...types].map((t) => this.external.remember(t)));
   }
 
-  /** A task by id: in the main queue, else in an external type's queue. */
+  /** A task by id: in the built-in queues (the first holding it), else in an external type's queue. */
   private async findJob(id: string): Promise<Job | undefined> {
-    return (await this.queue.getJob(id)) ?? (await this.external.find(id));
+    return (await this.queues.find(id)) ?? (await this.external.find(id));
   }
 
   /** Another key's task is "not found" too: its existence is not revealed. */
@@ -436,16 +480,18 @@ export class TasksService {
     return toTask(job, status);
   }
 
-  /** Runs Redis work only on a ready connection, bounded in time; outages become 503. */
   /**
-   * With REDIS_WAIT_REPLICAS ≥ 1, WAIT on the queue's node: a task a failover could lose is
-   * answered 503 instead of 202 (it may still run; a retry with the same client id is not added twice).
+   * With REDIS_WAIT_REPLICAS ≥ 1, WAIT on the node of each queue written: a task a failover could
+   * lose is answered 503 instead of 202 (it may still run; a retry with the same client id is not added twice).
    */
-  private async confirmStored(): Promise<void> {
-    if (this.replicaWait && !(await this.replicaWait.confirm(this.queue.keys.id)))
-      throw unavailable();
+  private async confirmStored(queues: Queue[]): Promise<void> {
+    const wait = this.replicaWait;
+    if (!wait) return;
+    const ok = await Promise.all(queues.map((q) => wait.confirm(q.keys.id)));
+    if (!ok.every(Boolean)) throw unavailable();
   }
 
+  /** Runs Redis work only on a ready connection, bounded in time; outages become 503. */
   private async redisOp<T>(fn: () => Promise<T>): Promise<T> {
     const budget = this.redisCfg.commandTimeoutMs;
     // A connect in flight (startup, or a reconnect about to succeed) gets a short grace, no more.
@@ -465,5 +511,35 @@ export class TasksService {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** Items grouped by key, groups in order of first appearance. */
+function groupBy<T>(items: T[], key: (item: T, index: number) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const [i, it] of items.entries()) {
+    const k = key(it, i);
+    const g = groups.get(k);
+    if (g) g.push(it);
+    else groups.set(k, [it]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Removes the jobs of a batch answered 503 (see addAtomically), retrying every 200 ms for up to
+ * 10 s: right after a node loss the cluster client refuses every command for a moment while it
+ * reloads the slot map. A job a worker holds (it became active) is left to run.
+ */
+async function takeBack(jobs: Job[], deadline = Date.now() + 10_000): Promise<void> {
+  let left = jobs;
+  while (left.length) {
+    const results = await Promise.allSettled(left.map((job) => job.remove()));
+    left = left.filter((_, i) => {
+      const r = results[i];
+      return r.status === 'rejected' && !isBullJobLocked(r.reason);
+    });
+    if (!left.length || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 200).unref());
   }
 }

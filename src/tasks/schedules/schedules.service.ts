@@ -6,7 +6,6 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
 import type { JobSchedulerJson, Queue } from 'bullmq';
 import { CronExpressionParser } from 'cron-parser';
 import { appError } from '../../common/errors/error-codes';
@@ -15,7 +14,8 @@ import { validationFailed } from '../../common/errors/validation';
 import { tasksConfig, type TasksConfig } from '../../config';
 import { ExternalQueues } from '../external/external-queues';
 import { TaskRegistry } from '../task-registry';
-import { DEFAULT_PRIORITY, TASKS_QUEUE } from '../task.types';
+import { TaskQueues } from '../task-queues';
+import { DEFAULT_PRIORITY } from '../task.types';
 import type { CreateScheduleDto, ScheduleDto } from './schedule.dto';
 
 const NEXT_RUNS = 5;
@@ -30,7 +30,7 @@ const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOS
 @Injectable()
 export class SchedulesService {
   constructor(
-    @InjectQueue(TASKS_QUEUE) private readonly queue: Queue,
+    private readonly queues: TaskQueues,
     @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
     private readonly registry: TaskRegistry,
     private readonly external: ExternalQueues,
@@ -80,7 +80,7 @@ export class SchedulesService {
 
   async list(): Promise<ScheduleDto[]> {
     const queues = [
-      this.queue,
+      ...this.queues.all,
       ...(await this.external.known()).map((t) => this.external.queue(t)),
     ];
     const all = await Promise.all(queues.map((q) => q.getJobSchedulers(0, -1, true)));
@@ -106,7 +106,7 @@ export class SchedulesService {
 
   private async find(name: string): Promise<{ queue: Queue; json: JobSchedulerJson } | undefined> {
     const queues = [
-      this.queue,
+      ...this.queues.all,
       ...(await this.external.known()).map((t) => this.external.queue(t)),
     ];
     for (const queue of queues) {
@@ -117,7 +117,7 @@ export class SchedulesService {
   }
 
   private queueFor(type: string): Queue {
-    return this.registry.isExternal(type) ? this.external.queue(type) : this.queue;
+    return this.registry.isExternal(type) ? this.external.queue(type) : this.queues.forType(type);
   }
 
   /** What the body means, checked the way POST /v1/tasks checks a task; 400 names each field. */
