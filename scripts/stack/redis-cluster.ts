@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort, portIsFree } from './ports.ts';
 import { findRedisServer, REDIS_MISSING, waitForPort } from './redis.ts';
 
 export interface ClusterNode {
@@ -53,10 +53,17 @@ export async function startRedisCluster(
   if (!bin || !cliBin) throw new Error(REDIS_MISSING);
   const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
   const ports: number[] = [];
-  while (ports.length < 6) {
-    const p = await freePort();
-    if (!ports.includes(p)) ports.push(p);
-  }
+  /**
+   * A free port whose cluster bus port (port + 10000) exists and is free too: redis-server will
+   * not start otherwise, and the OS hands out ports up to 60999.
+   */
+  const clusterPort = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (p + 10000 <= 65535 && !ports.includes(p) && (await portIsFree(p + 10000))) return p;
+    }
+  };
+  for (let i = 0; i < 6; i++) ports.push(await clusterPort());
   const children = new Map<number, ChildProcess>();
   const startNode = async (port: number) => {
     const child = spawn(
@@ -86,7 +93,30 @@ export async function startRedisCluster(
     );
     child.unref();
     children.set(port, child);
-    await waitForPort(port, 5000);
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) =>
+        reject(new Error(`redis-server on ${port} exited (${signal ?? code}) before listening`)),
+      ),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(port, 5000), exited]);
+  };
+  /**
+   * First start of node i: another process may take its port (or bus port) between the check and
+   * redis-server's bind (parallel suites share the machine), so a node that cannot listen gets
+   * a new port, a few times, before the cluster is created.
+   */
+  const firstStart = async (i: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startNode(ports[i]);
+      } catch (e) {
+        children.get(ports[i])?.kill('SIGKILL');
+        children.delete(ports[i]);
+        if (attempt === 3) throw e;
+        ports[i] = await clusterPort();
+      }
+    }
   };
   const cli = (port: number, ...args: string[]) => {
     const r = spawnSync(cliBin, ['-h', '127.0.0.1', '-p', String(port), ...args], {
@@ -101,6 +131,18 @@ export async function startRedisCluster(
       const c = children.get(p);
       return c !== undefined && c.exitCode === null && c.signalCode === null;
     });
+  /**
+   * What `redis-cli --cluster reshard` demands first (`--cluster check`): every node agrees on the
+   * configuration, no slot is open, all slots are covered. Right after a killed node rejoined,
+   * nodes can still disagree about a replica's primary while the checks above already pass.
+   */
+  const checked = (port: number) => {
+    const r = spawnSync(cliBin, ['--cluster', 'check', `127.0.0.1:${port}`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return r.status === 0 && !/\[(ERR|WARNING)\]/.test(r.stdout);
+  };
   const waitOk = async (timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -114,7 +156,7 @@ export async function startRedisCluster(
           const info = cli(p, 'info', 'replication');
           return !/role:slave/.test(info) || /master_link_status:up/.test(info);
         });
-        if (ok && synced && new Set(views).size === 1) return;
+        if (ok && synced && new Set(views).size === 1 && checked(live[0])) return;
       } catch {
         // a node still starting
       }
@@ -135,7 +177,7 @@ export async function startRedisCluster(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await Promise.all(ports.map(startNode));
+    await Promise.all(ports.map((_, i) => firstStart(i)));
     const r = spawnSync(
       cliBin,
       [
