@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -29,11 +29,15 @@ export interface QueueSpec {
  * - External types keep their own queues (ExternalQueues), on queue 0's hash tag.
  */
 @Injectable()
-export class TaskQueues implements OnApplicationShutdown {
+export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
   readonly specs: QueueSpec[];
   private readonly main0: Queue;
+  /** Queues 1…, each set once its connection checks passed (waitUntilReady). */
   private readonly extra: Array<Queue | undefined> = [];
+  /** Queues 1… being opened: settles when the queue is usable or its start failed. */
+  private readonly opening: Array<Promise<void> | undefined> = [];
   private routes?: Map<string, number>;
+  private closed = false;
 
   constructor(
     @InjectQueue(TASKS_QUEUE) main: Queue,
@@ -50,24 +54,55 @@ export class TaskQueues implements OnApplicationShutdown {
     this.main0 = main;
   }
 
+  onModuleInit(): void {
+    if (this.specs.length === 1) return;
+    // Opened as soon as the producer connection is ready (and again after it reconnects), not by
+    // the first request: that one would otherwise pay for, or fail with, the queue's start.
+    this.producer.on('ready', () => this.openMissing());
+    this.openMissing();
+  }
+
   /**
-   * Every built-in queue, queue 0 first. Queues 1… are made on first use once the producer
-   * connection is ready, and made again if their start failed: BullMQ's first command (INFO, sent
-   * to any node of a cluster) fails on the fail-fast connection while a node connection is still
-   * coming up, and a Queue keeps that failure for good. Request paths use them only on a ready
-   * connection; before that, or while one restarts, this throws the 503.
+   * Every built-in queue, queue 0 first. Queues 1… are opened when the producer connection is
+   * ready and opened again if their start failed: BullMQ's first command (INFO, sent to any node
+   * of a cluster) fails on the fail-fast connection while a node connection is still coming up,
+   * and a Queue keeps that failure for good. A queue is listed only once started; before that,
+   * or while one restarts, this throws the 503 (request paths first wait briefly in whenOpen).
    */
   get all(): Queue[] {
     if (this.specs.length === 1) return [this.main0];
-    if (this.producer.status === 'ready')
-      for (let i = 1; i < this.specs.length; i++) this.extra[i - 1] ??= this.open(i);
+    this.openMissing();
     const extra = this.extra.filter((q): q is Queue => Boolean(q));
     // Never a partial list: a lookup missing a queue would answer 404 for a task that exists.
     if (extra.length < this.specs.length - 1) throw new DependencyUnavailableException('Redis');
     return [this.main0, ...extra];
   }
 
-  private open(i: number): Queue {
+  /**
+   * Waits up to `ms` for queues still starting (none: returns at once), so a request arriving
+   * while a queue (re)starts is served instead of answered 503.
+   */
+  async whenOpen(ms: number): Promise<void> {
+    if (this.specs.length === 1) return;
+    this.openMissing();
+    const pending = this.opening.filter((p): p is Promise<void> => Boolean(p));
+    if (!pending.length) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(pending),
+      new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** Starts every queue 1… neither open nor starting, if the producer connection is ready. */
+  private openMissing(): void {
+    if (this.closed || this.producer.status !== 'ready') return;
+    for (let i = 1; i < this.specs.length; i++) {
+      if (!this.extra[i - 1] && !this.opening[i - 1]) this.opening[i - 1] = this.open(i);
+    }
+  }
+
+  private async open(i: number): Promise<void> {
     const { name, prefix } = this.specs[i];
     const q = new Queue(name, {
       connection: this.producer as never,
@@ -75,11 +110,15 @@ export class TaskQueues implements OnApplicationShutdown {
       telemetry: bullTelemetry() as never,
     });
     q.on('error', () => undefined); // outages reach callers as 503s
-    q.waitUntilReady().catch(() => {
-      if (this.extra[i - 1] === q) this.extra[i - 1] = undefined;
+    try {
+      await q.waitUntilReady();
+      if (this.closed) await q.close();
+      else this.extra[i - 1] = q;
+    } catch {
       void q.close().catch(() => undefined);
-    });
-    return q;
+    } finally {
+      this.opening[i - 1] = undefined;
+    }
   }
 
   get main(): Queue {
@@ -125,6 +164,8 @@ export class TaskQueues implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.opening);
     // Queue 0 belongs to BullModule, which closes it.
     await Promise.allSettled(this.extra.map((q) => q?.close()));
   }

@@ -499,6 +499,7 @@ export class TasksService {
       await waitReady(this.producer, Math.min(budget, 500));
     }
     if (this.producer.status !== 'ready') throw unavailable();
+    await this.queues.whenOpen(Math.min(budget, 500));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(unavailable()), budget * 3);

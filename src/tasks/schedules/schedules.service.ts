@@ -80,7 +80,7 @@ export class SchedulesService {
 
   async list(): Promise<ScheduleDto[]> {
     const queues = [
-      ...this.queues.all,
+      ...(await this.builtIn()),
       ...(await this.external.known()).map((t) => this.external.queue(t)),
     ];
     const all = await Promise.all(queues.map((q) => q.getJobSchedulers(0, -1, true)));
@@ -106,7 +106,7 @@ export class SchedulesService {
 
   private async find(name: string): Promise<{ queue: Queue; json: JobSchedulerJson } | undefined> {
     const queues = [
-      ...this.queues.all,
+      ...(await this.builtIn()),
       ...(await this.external.known()).map((t) => this.external.queue(t)),
     ];
     for (const queue of queues) {
@@ -114,6 +114,12 @@ export class SchedulesService {
       if (json) return { queue, json };
     }
     return undefined;
+  }
+
+  /** The built-in queues, waiting briefly for one still starting (see TaskQueues.whenOpen). */
+  private async builtIn(): Promise<Queue[]> {
+    await this.queues.whenOpen(500);
+    return this.queues.all;
   }
 
   private queueFor(type: string): Queue {
