@@ -274,6 +274,7 @@ describe('Redis Cluster failover and slot migration', () => {
     const app = await boot({ TASKS_QUEUE_NAME: queue, TASKS_QUEUE_SHARDS: '3' });
     try {
       const queues = app.get(TaskQueues);
+      await queues.whenOpen(10_000); // queues 1… are opened right after boot, not on first use
       const routing = queues.routing;
       // One item per queue, delayed so that no worker takes one before the check.
       const types = ['sleep', 'echo', 'ephemeral.process'];
@@ -325,6 +326,22 @@ describe('Redis Cluster failover and slot migration', () => {
   });
 
   it('moves slots with redis-cli --cluster reshard under load and loses nothing', async () => {
+    // A cluster of its own: after the failovers above, Redis 7.0 can leave slots "importing" on a
+    // rejoined node with no migration behind them (redis/redis#11304), and reshard refuses to run.
+    await cluster.stop();
+    cluster = await startRedisCluster({ nodeTimeoutMs: 1000 });
+    // What reshard demands first: every node agrees on the configuration (gossip takes a moment).
+    const clean = () => {
+      try {
+        const port = cluster.nodes[0].port;
+        return !/\[(ERR|WARNING)\]/.test(
+          cluster.cli(port, '--cluster', 'check', `127.0.0.1:${port}`),
+        );
+      } catch {
+        return false;
+      }
+    };
+    for (const until = Date.now() + 20_000; !clean() && Date.now() < until;) await sleep(200);
     const app = await boot();
     try {
       // redis-cli moves the source's lowest slots first: 8 names in those, 16 elsewhere.

@@ -55,7 +55,8 @@ describe.each(REDIS_MODES)('task queues (TASKS_QUEUE_SHARDS=3, %s)', (mode) => {
     await app?.close();
   });
 
-  it('routes each built-in type to one of three queues, the first one keeping its name', () => {
+  it('routes each built-in type to one of three queues, the first one keeping its name', async () => {
+    await queues.whenOpen(10_000); // opened right after boot (no request has used them yet)
     expect(queues.all.map((q) => q.name)).toEqual([queue, `${queue}-q1`, `${queue}-q2`]);
     const routing = queues.routing;
     // Sorted types dealt round-robin: whatever else is registered, echo and sleep are apart.

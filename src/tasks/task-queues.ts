@@ -79,19 +79,25 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Waits up to `ms` for queues still starting (none: returns at once), so a request arriving
-   * while a queue (re)starts is served instead of answered 503.
+   * Waits up to `ms` for every queue to be started (all started: returns at once), so a request
+   * arriving while a queue (re)starts is served instead of answered 503.
    */
   async whenOpen(ms: number): Promise<void> {
     if (this.specs.length === 1) return;
-    this.openMissing();
-    const pending = this.opening.filter((p): p is Promise<void> => Boolean(p));
-    if (!pending.length) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(pending),
-      new Promise<void>((r) => (timer = setTimeout(r, ms))),
-    ]).finally(() => clearTimeout(timer));
+    const deadline = Date.now() + ms;
+    for (;;) {
+      this.openMissing();
+      if (this.extra.filter(Boolean).length === this.specs.length - 1) return;
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      const pending = this.opening.filter((p): p is Promise<void> => Boolean(p));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        // None pending: the producer is not ready, or a failed start waits for its retry.
+        pending.length ? Promise.all(pending) : new Promise((r) => setTimeout(r, 50)),
+        new Promise<void>((r) => (timer = setTimeout(r, left))),
+      ]).finally(() => clearTimeout(timer));
+    }
   }
 
   /** Starts every queue 1… neither open nor starting, if the producer connection is ready. */
@@ -116,6 +122,9 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
       else this.extra[i - 1] = q;
     } catch {
       void q.close().catch(() => undefined);
+      // Its INFO went to a node that is down or still connecting: try again soon, not only on
+      // the next request (a Queue never recovers from a failed start).
+      setTimeout(() => this.openMissing(), 200).unref();
     } finally {
       this.opening[i - 1] = undefined;
     }
@@ -128,9 +137,14 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
   /** The queue of a built-in type (an unknown type: queue 0). */
   forType(type: string): Queue {
     if (this.specs.length === 1) return this.main;
+    return this.all[this.indexOf(type)];
+  }
+
+  /** The index of a built-in type's queue (an unknown type: 0). */
+  private indexOf(type: string): number {
     // Built lazily: handlers are registered at module init, after this constructor.
     this.routes ??= routeTypes(this.registry.builtIn, this.specs.length);
-    return this.all[this.routes.get(type) ?? 0];
+    return this.routes.get(type) ?? 0;
   }
 
   /** The built-in queue called `name`. */
@@ -138,9 +152,11 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
     return this.all.find((q) => q.name === name);
   }
 
-  /** Where each built-in type goes (docs, tests, the events route). */
+  /** Where each built-in type goes (docs, tests, the events route): names only, no queue needed. */
   get routing(): Record<string, string> {
-    return Object.fromEntries(this.registry.builtIn.map((t) => [t, this.forType(t).name]));
+    return Object.fromEntries(
+      this.registry.builtIn.map((t) => [t, this.specs[this.indexOf(t)].name]),
+    );
   }
 
   /** Every copy of a task id in the built-in queues, in queue order (one round trip: pipelined getJobs). */

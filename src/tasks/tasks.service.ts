@@ -23,6 +23,7 @@ import {
 } from '../infra/redis';
 import { inSpan, propagationMetadata } from '../observability/tracing/spans';
 import { ExternalQueues } from './external/external-queues';
+import { TaskIdClaims } from './task-id-claims';
 import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskQueues } from './task-queues';
 import { checkType, typeAllowed } from './task-access';
@@ -92,6 +93,8 @@ function fieldsUnder(e: BadRequestException, prefix: string): FieldError[] {
 @Injectable()
 export class TasksService {
   private readonly pages: TaskPages;
+  /** With more than one queue (TASKS_QUEUE_SHARDS > 1 or external types): client ids claimed while stored. */
+  private readonly claims?: TaskIdClaims;
   /** REDIS_WAIT_REPLICAS ≥ 1: a task is answered 202 only once replicas have it (see confirmStored). */
   private readonly replicaWait?: ReplicaWait;
 
@@ -105,6 +108,12 @@ export class TasksService {
     private readonly external: ExternalQueues,
   ) {
     this.pages = new TaskPages(queues, producer);
+    if (queues.specs.length > 1 || cfg.externalTypes.length > 0)
+      this.claims = new TaskIdClaims(
+        producer,
+        `${queues.specs[0].prefix}:${queues.specs[0].name}`,
+        redisCfg.commandTimeoutMs,
+      );
     if (redisCfg.waitReplicas > 0)
       this.replicaWait = new ReplicaWait(producer, redisCfg.waitReplicas, redisCfg.waitTimeoutMs);
     // Connection errors reach callers as 503s and /health/ready; without a listener BullMQ prints each one.
@@ -119,45 +128,49 @@ export class TasksService {
   /** Creates a task; with a client id, the same body again returns the existing task (created: false). */
   async submit(input: SubmitTask, who?: TaskCaller): Promise<Submitted> {
     const item = this.prepare(input, who);
-    return this.redisOp(async () => {
-      if (item.clientId) {
-        const existing = await inSpan('tasks.idempotency_check', {}, async (span) => {
-          const job = await this.findJob(item.id);
-          span?.setAttribute('tasks.existing', job !== undefined);
-          return job;
-        });
-        if (existing && !visibleTo(existing, who)) throw taken(item.id);
-        if (existing)
-          return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
-      }
-      await this.rememberExternal([item]);
-      const target = this.queueFor(item.fp.type);
-      const added = await target.add(
-        item.fp.type,
-        item.fp.payload,
-        this.jobOptions(item.id, item.fp, item.owner),
-      );
-      await this.confirmStored([target]);
-      this.external.notify();
-      if (item.clientId) {
-        // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
-        const stored = await this.findJob(item.id);
-        if (!stored)
-          throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
-        if (stored.queueName !== target.name) {
-          // A request for another type (another queue) took this id at the same time: the copy
-          // found first wins, ours goes (each queue checks ids only within itself).
-          await target.remove(item.id).catch(() => undefined);
-          if (ownerOf(stored) !== item.owner) throw taken(item.id);
-          this.sameOrConflict(stored, item.fp);
-        }
+    return this.redisOp(() =>
+      this.claimed(item.clientId ? [item.id] : [], () => this.store(item, who)),
+    );
+  }
+
+  private async store(item: Prepared, who?: TaskCaller): Promise<Submitted> {
+    if (item.clientId) {
+      const existing = await inSpan('tasks.idempotency_check', {}, async (span) => {
+        const job = await this.findJob(item.id);
+        span?.setAttribute('tasks.existing', job !== undefined);
+        return job;
+      });
+      if (existing && !visibleTo(existing, who)) throw taken(item.id);
+      if (existing)
+        return { task: await this.view(this.sameOrConflict(existing, item.fp)), created: false };
+    }
+    await this.rememberExternal([item]);
+    const target = this.queueFor(item.fp.type);
+    const added = await target.add(
+      item.fp.type,
+      item.fp.payload,
+      this.jobOptions(item.id, item.fp, item.owner),
+    );
+    await this.confirmStored([target]);
+    this.external.notify();
+    if (item.clientId) {
+      // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
+      const stored = await this.findJob(item.id);
+      if (!stored)
+        throw new NotFoundException(`Task ${item.id} was removed right after it was created`);
+      if (stored.queueName !== target.name) {
+        // A request for another type (another queue) took this id at the same time: the copy
+        // found first wins, ours goes (each queue checks ids only within itself).
+        await target.remove(item.id).catch(() => undefined);
         if (ownerOf(stored) !== item.owner) throw taken(item.id);
         this.sameOrConflict(stored, item.fp);
-        this.metrics.submitted.inc({ type: item.fp.type });
-        return { task: await this.view(stored), created: true };
       }
-      return this.created(item, added); // a fresh UUID cannot collide: the job as added is the record
-    });
+      if (ownerOf(stored) !== item.owner) throw taken(item.id);
+      this.sameOrConflict(stored, item.fp);
+      this.metrics.submitted.inc({ type: item.fp.type });
+      return { task: await this.view(stored), created: true };
+    }
+    return this.created(item, added); // a fresh UUID cannot collide: the job as added is the record
   }
 
   /**
@@ -167,76 +180,84 @@ export class TasksService {
    */
   async submitBatch(inputs: SubmitTask[], who?: TaskCaller): Promise<Submitted[]> {
     const items = this.prepareBatch(inputs, who);
-    return this.redisOp(async () => {
-      // One round trip: the producer connection pipelines these automatically.
-      const existing = await Promise.all(
-        items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
-      );
-      const others = items.filter((it, i) => existing[i] && !visibleTo(existing[i], who));
-      if (others.length)
-        throw new ConflictException({
-          message: `Task ids already used: ${others.map((it) => it.id).join(', ')}; nothing was queued`,
-          code: 'TASK_CONFLICT',
-          ids: others.map((it) => it.id),
-        });
-      const clash = items
-        .filter((it, i) => existing[i] && !this.sameBody(existing[i], it.fp))
-        .map((it) => it.id);
-      if (clash.length) throw conflict(clash, 'nothing was queued');
-      const fresh = items.filter((_, i) => !existing[i]);
-      await this.rememberExternal(fresh);
-      const added = fresh.length
-        ? await inSpan(
-            `add ${this.queues.main.name} (batch)`,
-            { 'messaging.system': 'bullmq', 'messaging.batch.message_count': fresh.length },
-            () => this.addAtomically(fresh),
-            { kind: 3 /* PRODUCER */ },
-          )
-        : [];
-      if (fresh.length) {
-        await this.confirmStored([...new Set(fresh.map((it) => this.queueFor(it.fp.type)))]);
-        this.external.notify();
-      }
-      // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
-      const stored = await Promise.all(
-        fresh.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
-      );
-      const lost = new Set(
-        fresh.filter(
-          (it, i) =>
-            stored[i] &&
-            (!this.sameBody(stored[i], it.fp) ||
-              ownerOf(stored[i]) !== it.owner ||
-              stored[i].queueName !== this.queueFor(it.fp.type).name),
+    const ids = items.filter((it) => it.clientId).map((it) => it.id);
+    return this.redisOp(() => this.claimed(ids, () => this.storeBatch(items, who)));
+  }
+
+  private async storeBatch(items: Prepared[], who?: TaskCaller): Promise<Submitted[]> {
+    // One round trip: the producer connection pipelines these automatically.
+    const existing = await Promise.all(
+      items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
+    );
+    const others = items.filter((it, i) => existing[i] && !visibleTo(existing[i], who));
+    if (others.length)
+      throw new ConflictException({
+        message: `Task ids already used: ${others.map((it) => it.id).join(', ')}; nothing was queued`,
+        code: 'TASK_CONFLICT',
+        ids: others.map((it) => it.id),
+      });
+    const clash = items
+      .filter((it, i) => existing[i] && !this.sameBody(existing[i], it.fp))
+      .map((it) => it.id);
+    if (clash.length) throw conflict(clash, 'nothing was queued');
+    const fresh = items.filter((_, i) => !existing[i]);
+    await this.rememberExternal(fresh);
+    const added = fresh.length
+      ? await inSpan(
+          `add ${this.queues.main.name} (batch)`,
+          { 'messaging.system': 'bullmq', 'messaging.batch.message_count': fresh.length },
+          () => this.addAtomically(fresh),
+          { kind: 3 /* PRODUCER */ },
+        )
+      : [];
+    if (fresh.length) {
+      await this.confirmStored([...new Set(fresh.map((it) => this.queueFor(it.fp.type)))]);
+      this.external.notify();
+    }
+    // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
+    const stored = await Promise.all(
+      fresh.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
+    );
+    const lost = new Set(
+      fresh.filter(
+        (it, i) =>
+          stored[i] &&
+          (!this.sameBody(stored[i], it.fp) ||
+            ownerOf(stored[i]) !== it.owner ||
+            stored[i].queueName !== this.queueFor(it.fp.type).name),
+      ),
+    );
+    // An id another type's request took in another queue meanwhile: ours goes (as in submit()).
+    await Promise.all(
+      fresh
+        .filter((it, i) => stored[i] && stored[i].queueName !== this.queueFor(it.fp.type).name)
+        .map((it) =>
+          this.queueFor(it.fp.type)
+            .remove(it.id)
+            .catch(() => undefined),
         ),
+    );
+    const created = new Map(
+      fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])),
+    );
+    if (lost.size)
+      throw conflict(
+        [...lost].map((it) => it.id),
+        'the other tasks of this batch were queued',
       );
-      // An id another type's request took in another queue meanwhile: ours goes (as in submit()).
-      await Promise.all(
-        fresh
-          .filter((it, i) => stored[i] && stored[i].queueName !== this.queueFor(it.fp.type).name)
-          .map((it) =>
-            this.queueFor(it.fp.type)
-              .remove(it.id)
-              .catch(() => undefined),
-          ),
-      );
-      const created = new Map(
-        fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])),
-      );
-      if (lost.size)
-        throw conflict(
-          [...lost].map((it) => it.id),
-          'the other tasks of this batch were queued',
-        );
-      return Promise.all(
-        items.map(async (it, i) => {
-          const job = existing[i];
-          return job
-            ? { task: await this.view(job), created: false }
-            : (created.get(it) as Submitted);
-        }),
-      );
-    });
+    return Promise.all(
+      items.map(async (it, i) => {
+        const job = existing[i];
+        return job
+          ? { task: await this.view(job), created: false }
+          : (created.get(it) as Submitted);
+      }),
+    );
+  }
+
+  /** Runs a submission holding claims on its client ids, where ids could race across queues. */
+  private claimed<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
+    return this.claims ? this.claims.hold(ids, fn) : fn();
   }
 
   async get(id: string, who?: TaskCaller): Promise<Task> {
@@ -499,7 +520,7 @@ export class TasksService {
       await waitReady(this.producer, Math.min(budget, 500));
     }
     if (this.producer.status !== 'ready') throw unavailable();
-    await this.queues.whenOpen(Math.min(budget, 500));
+    await this.queues.whenOpen(budget * 2);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(unavailable()), budget * 3);

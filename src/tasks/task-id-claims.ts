@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { DependencyUnavailableException } from '../common/errors/error-body';
+
+/** How long a claim outlives a request that died holding it (far above any request's own bound). */
+export const CLAIM_TTL_MS = 30_000;
+
+/**
+ * Client-chosen task ids made unique across queues. BullMQ refuses a second job with an id only
+ * within one queue; with several queues (TASKS_QUEUE_SHARDS > 1, external types) two concurrent
+ * requests of different types could each look the id up, find nothing, and add it to their own
+ * queue, and each read back only its own copy: two tasks, two 202s. A submission with client ids
+ * therefore holds a short claim on each id (SET NX with a TTL, on queue 0's slot) from its
+ * look-up until its task is stored and read back; a concurrent one waits for the claim and then
+ * finds the stored task (the same body: 200 as a replay; another: 409).
+ */
+export class TaskIdClaims {
+  constructor(
+    private readonly redis: Redis,
+    /** Key prefix on queue 0's hash tag (`<bull prefix>:<queue 0>`). */
+    private readonly prefix: string,
+    /** How long to wait for claims held by others before answering 503. */
+    private readonly waitMs: number,
+  ) {}
+
+  /** Runs `fn` holding a claim on every id (none: runs it at once). */
+  async hold<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
+    if (!ids.length) return fn();
+    const keys = [...new Set(ids)].map((id) => `${this.prefix}:claim:${id}`);
+    const token = randomUUID();
+    const deadline = Date.now() + this.waitMs;
+    for (;;) {
+      const got = await Promise.all(
+        keys.map((k) => this.redis.set(k, token, 'PX', CLAIM_TTL_MS, 'NX')),
+      );
+      if (got.every((r) => r === 'OK')) break;
+      // All or none: a batch holding some ids while waiting for others could wait on a batch
+      // that holds those and waits for these.
+      await this.release(keys.filter((_, i) => got[i] === 'OK'));
+      if (Date.now() > deadline)
+        throw new DependencyUnavailableException('Redis', {
+          message: 'Another request is storing this task id; retry later',
+        });
+      await sleep(5 + Math.random() * 20);
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.release(keys);
+    }
+  }
+
+  /**
+   * Drops claims. A plain DEL: a claim is ours until its TTL (30 s), far beyond the bound of the
+   * request holding it; a failed DEL leaves it to expire (the id then waits, then 503s, until it does).
+   */
+  private async release(keys: string[]): Promise<void> {
+    if (keys.length) await this.redis.del(...keys).catch(() => undefined);
+  }
+}
