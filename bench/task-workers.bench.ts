@@ -12,6 +12,7 @@
 //   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/task-workers.bench.ts
 // Env: BENCH_TASKS (5000), BENCH_WORKERS (8 worker loops), BENCH_ROUNDS (3), BENCH_MODES (single,batch).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
@@ -74,7 +75,24 @@ function client(port: number) {
     });
 }
 
-function startApp(redisUrl: string): { port: Promise<number>; stop: () => Promise<void> } {
+/** utime + stime of a process, in seconds (Linux /proc; else 0). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU µs per task, by process, of the last timed window of each side (printed per round). */
+const cpu: { app: number; client: number; baseline: number } = { app: 0, client: 0, baseline: 0 };
+
+function startApp(redisUrl: string): {
+  port: Promise<number>;
+  pid: () => number | undefined;
+  stop: () => Promise<void>;
+} {
   let child: ReturnType<typeof spawn> | undefined;
   const port = freePort().then(async (p) => {
     // BENCH_PROF_DIR: a CPU profile of the app (node --cpu-prof), to see where a lease or complete goes.
@@ -118,7 +136,7 @@ function startApp(redisUrl: string): { port: Promise<number>; stop: () => Promis
       child.once('exit', () => r());
       child.kill('SIGTERM');
     });
-  return { port, stop };
+  return { port, pid: () => child?.pid, stop };
 }
 
 /** Queues `n` tasks through the app's batch route (100 per request, 8 at a time). */
@@ -197,9 +215,13 @@ async function ours(redisUrl: string, mode: Mode): Promise<number> {
     if ((await drain(post, mode)) !== WARMUP)
       throw new Error('warm-up: not every task was completed');
     await queueTasks(post, N);
+    const [app0, client0] = [cpuSeconds(app.pid()), process.cpuUsage()];
     const t0 = performance.now();
     const done = await drain(post, mode);
     const seconds = (performance.now() - t0) / 1000;
+    cpu.app = ((cpuSeconds(app.pid()) - app0) * 1e6) / N;
+    const c = process.cpuUsage(client0);
+    cpu.client = (c.user + c.system) / N;
     if (done !== N) throw new Error(`only ${done}/${N} tasks completed`);
     return N / seconds;
   } finally {
@@ -224,6 +246,7 @@ function baselineProcess(redisUrl: string): Promise<number> {
     child.stdout.on('data', (d: Buffer) => (out += String(d)));
     child.once('exit', (code) => {
       const rate = Number(/^rate (\S+)$/m.exec(out)?.[1]);
+      cpu.baseline = Number(/^cpu (\S+)$/m.exec(out)?.[1]);
       if (code === 0 && Number.isFinite(rate)) resolve(rate);
       else reject(new Error(`baseline process failed (exit ${code}): ${out}`));
     });
@@ -272,7 +295,10 @@ async function baseline(redisUrl: string): Promise<number> {
   await produce(WARMUP);
   await run(WARMUP);
   await produce(N);
+  const c0 = process.cpuUsage();
   const rate = await run(N);
+  const c = process.cpuUsage(c0);
+  console.log(`cpu ${(c.user + c.system) / N}`);
   await queue.close();
   return rate;
 }
@@ -299,7 +325,7 @@ async function main(): Promise<void> {
         bases[mode].push(await fresh(() => baselineProcess(redis.url)));
         mine[mode].push(await fresh(() => ours(redis.url, mode)));
         line.push(
-          `baseline ${r1(bases[mode][i])}, ours ${mode === 'single' ? 'complete one by one' : 'batch complete'} ${r1(mine[mode][i])} tasks/s, ratio ${r2(mine[mode][i] / bases[mode][i])};`,
+          `baseline ${r1(bases[mode][i])} (${Math.round(cpu.baseline)} µs CPU/task), ours ${mode === 'single' ? 'complete one by one' : 'batch complete'} ${r1(mine[mode][i])} tasks/s (app ${Math.round(cpu.app)} + client ${Math.round(cpu.client)} µs CPU/task), ratio ${r2(mine[mode][i] / bases[mode][i])};`,
         );
       }
       console.log(line.join(' '));

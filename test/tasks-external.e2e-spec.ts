@@ -343,6 +343,48 @@ describe('tasks: external types and HTTP workers', () => {
     expect(ok.json()).toMatchObject({ status: 'completed', result: 'ok' });
   });
 
+  it('GET /v1/tasks lists external tasks beside built-in ones, with the same filters and cursor paging', async () => {
+    for (const [i, priority] of [5, 1, 3].entries())
+      await submit(app, { type: 'ext.list', payload: { i }, id: `ext-list-${i}`, priority });
+    const echo = (await submit(app, { type: 'echo', payload: 'listed' })).json();
+    const list = async (query: string) => {
+      const res = await app.inject({ method: 'GET', url: `/v1/tasks?${query}`, headers: auth });
+      expect(res.statusCode).toBe(200);
+      return res.json() as {
+        items: Array<{ id: string; status: string }>;
+        nextCursor: string | null;
+      };
+    };
+    const all = async (query: string) => {
+      const ids: string[] = [];
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const page = await list(`${query}${cursor ? `&cursor=${cursor}` : ''}`);
+        ids.push(...page.items.map((t) => t.id));
+        cursor = page.nextCursor;
+      }
+      return ids;
+    };
+    // a type filter: only that type's queue, in priority order, one per page
+    expect(await all('type=ext.list&limit=1')).toEqual(['ext-list-1', 'ext-list-2', 'ext-list-0']);
+    const [leased] = await items({ types: ['ext.list'] });
+    expect(leased.task.id).toBe('ext-list-1');
+    const active = await list('type=ext.list&status=active');
+    expect(active.items.map((t) => [t.id, t.status])).toEqual([['ext-list-1', 'active']]);
+    expect((await list('type=ext.list&status=queued')).items.map((t) => t.id)).toEqual([
+      'ext-list-2',
+      'ext-list-0',
+    ]);
+    // no filter: every queue, built-in and external, each task once across the pages
+    const ids = await all('limit=7');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(
+      expect.arrayContaining(['ext-list-0', 'ext-list-1', 'ext-list-2', echo.id]),
+    );
+    expect(await all('status=queued&limit=100')).toEqual(
+      expect.arrayContaining(['ext-list-2', 'ext-list-0']),
+    );
+  });
+
   it('a waiting lease answers as soon as a task is submitted, and [] when the wait ends', async () => {
     const t0 = Date.now();
     expect(await items({ types: ['ext.poll'], waitSeconds: 1 })).toEqual([]);

@@ -91,7 +91,6 @@ function fieldsUnder(e: BadRequestException, prefix: string): FieldError[] {
  */
 @Injectable()
 export class TasksService {
-  private readonly pages: TaskPages;
   /** REDIS_WAIT_REPLICAS ≥ 1: a task is answered 202 only once replicas have it (see confirmStored). */
   private readonly replicaWait?: ReplicaWait;
 
@@ -104,7 +103,6 @@ export class TasksService {
     private readonly metrics: TasksMetrics,
     private readonly external: ExternalQueues,
   ) {
-    this.pages = new TaskPages(queues, producer);
     if (redisCfg.waitReplicas > 0)
       this.replicaWait = new ReplicaWait(producer, redisCfg.waitReplicas, redisCfg.waitTimeoutMs);
     // Connection errors reach callers as 503s and /health/ready; without a listener BullMQ prints each one.
@@ -249,7 +247,21 @@ export class TasksService {
     if (q.type !== undefined) checkType(who, q.type, 'type');
     const owner = who && !who.admin ? who.id : undefined;
     const allow = who?.taskTypes ? (type: string) => typeAllowed(who, type) : undefined;
-    return this.redisOp(() => this.pages.page({ ...q, ...(owner ? { owner } : {}), allow }));
+    return this.redisOp(async () => {
+      const pages = new TaskPages({ all: await this.listedQueues(q.type) }, this.producer);
+      return pages.page({ ...q, ...(owner ? { owner } : {}), allow });
+    });
+  }
+
+  /**
+   * The queues a listing reads: the built-in ones and every external type's (merged in the same
+   * order, so the cursor works across them); with a `type` filter, only the queues that can hold it.
+   */
+  private async listedQueues(type?: string): Promise<Queue[]> {
+    if (type !== undefined)
+      return this.registry.isExternal(type) ? [this.external.queue(type)] : this.queues.all;
+    const external = await this.external.known();
+    return [...this.queues.all, ...external.map((t) => this.external.queue(t))];
   }
 
   /** The task's job and the queue that holds it, found as GET /v1/tasks/:id finds it (live events). */
