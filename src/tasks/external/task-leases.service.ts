@@ -54,6 +54,9 @@ export type CompleteOutcome =
  */
 @Injectable()
 export class TaskLeases {
+  /** Types whose last fetch here found tasks without running dry (see take). */
+  private readonly hot = new Set<string>();
+
   constructor(
     private readonly external: ExternalQueues,
     private readonly registry: TaskRegistry,
@@ -179,24 +182,30 @@ export class TaskLeases {
   }
 
   /**
-   * Redis round trips per lease, whatever `max` is: one `moveToActive` first (most waiting polls
-   * find nothing, and then a poll costs that one command), then the rest sent together (pipelined
-   * on the worker's connection; Redis runs them in the order sent, so priority and FIFO hold),
-   * then one `extendLocks` for all of them (the lease length instead of TASKS_LOCK_DURATION_MS).
+   * Two or three Redis round trips per lease, whatever `max` is: the `moveToActive`s sent together
+   * (auto-pipelined on the worker's connection; Redis runs them in the order sent, so priority and
+   * FIFO hold), then one `extendLocks` for all of them (the lease length instead of
+   * TASKS_LOCK_DURATION_MS). While a type is idle one `moveToActive` probes first, so a waiting
+   * poll costs one command; while its last fetch found tasks and did not run dry ("hot"), all
+   * `max` go at once.
    */
   private async take(types: string[], max: number, leaseSeconds: number): Promise<Leased[]> {
     const items: Leased[] = [];
     for (const type of types) {
       const worker = this.external.worker(type);
       const got: Array<{ job: Job; token: string }> = [];
-      for (let want = 1; want > 0; want = max - items.length - got.length) {
+      let dry = false;
+      let want = this.hot.has(type) ? max - items.length : 1;
+      for (; want > 0 && !dry; want = max - items.length - got.length) {
         const tokens = Array.from({ length: want }, () => `${randomUUID()}.${leaseSeconds}`);
         const jobs = await this.redisOp(() =>
           Promise.all(tokens.map((t) => worker.getNextJob(t, { block: false }))),
         );
         jobs.forEach((job, i) => job && got.push({ job, token: tokens[i] }));
-        if (jobs.some((j) => !j)) break; // the queue ran dry
+        dry = jobs.some((j) => !j);
       }
+      if (dry) this.hot.delete(type);
+      else this.hot.add(type);
       if (!got.length) continue;
       const leaseMs = leaseSeconds * 1000;
       const failed = new Set<string>(
