@@ -13,12 +13,13 @@ jest.setTimeout(120_000);
 describe('tasks: external types and HTTP workers', () => {
   let app: NestFastifyApplication;
   let base: string;
+  const queueName = uniqueQueue('ext');
 
   beforeAll(async () => {
     app = await bootApp({
       APP_ROLE: 'all', // a built-in worker runs too, and must leave external tasks alone
       INGEST_ENABLED: 'false',
-      TASKS_QUEUE_NAME: uniqueQueue('ext'),
+      TASKS_QUEUE_NAME: queueName,
       TASKS_EXTERNAL_TYPES: 'ext.*, reports.pdf',
       TASKS_STALLED_INTERVAL_MS: '500',
       TASKS_BACKOFF_MS: '100',
@@ -341,6 +342,60 @@ describe('tasks: external types and HTTP workers', () => {
     // the single routes still answer beside the static path
     const ok = await post('/v1/tasks/ext-bexp-1/complete', { leaseToken: token, result: 'ok' });
     expect(ok.json()).toMatchObject({ status: 'completed', result: 'ok' });
+  });
+
+  it('a lease taken on one replica is heartbeaten, completed and failed on another (no memory of it there)', async () => {
+    const other = await bootApp({
+      APP_ROLE: 'api',
+      INGEST_ENABLED: 'false',
+      TASKS_QUEUE_NAME: queueName,
+      TASKS_EXTERNAL_TYPES: 'ext.*, reports.pdf',
+    });
+    try {
+      for (let i = 0; i < 4; i++)
+        await submit(app, { type: 'ext.replica', payload: { i }, id: `ext-replica-${i}` });
+      const leased = await items({ types: ['ext.replica'], max: 4, leaseSeconds: 30 });
+      expect(leased).toHaveLength(4);
+      const there = (url: string, payload: Record<string, unknown>) =>
+        other.inject({ method: 'POST', url, headers: auth, payload });
+      const [a, b, c, d] = leased;
+      const hb = await there(`/v1/tasks/${a.task.id}/heartbeat`, {
+        leaseToken: a.leaseToken,
+        progress: 30,
+      });
+      expect(hb.statusCode).toBe(200);
+      const one = await there(`/v1/tasks/${a.task.id}/complete`, {
+        leaseToken: a.leaseToken,
+        result: 'a',
+      });
+      expect(one.json()).toMatchObject({ id: a.task.id, status: 'completed', result: 'a' });
+      const failed = await there(`/v1/tasks/${b.task.id}/fail`, {
+        leaseToken: b.leaseToken,
+        error: 'no',
+        retryable: false,
+      });
+      expect(failed.json()).toMatchObject({ status: 'failed', error: 'no' });
+      const batch = await there('/v1/tasks/complete', {
+        items: [
+          { id: c.task.id, leaseToken: c.leaseToken, result: 'c' },
+          { id: d.task.id, leaseToken: c.leaseToken },
+        ],
+      });
+      expect(batch.json().items).toEqual([
+        { id: c.task.id, status: 'completed' },
+        lostItem(d.task.id),
+      ]);
+      expect(await getTask(app, c.task.id)).toMatchObject({ status: 'completed', result: 'c' });
+      // and back on the replica that leased: what the other one finished is refused here too
+      expect(
+        (await completeMany([{ id: a.task.id, leaseToken: a.leaseToken }])).json().items,
+      ).toEqual([lostItem(a.task.id)]);
+      expect(
+        (await completeMany([{ id: d.task.id, leaseToken: d.leaseToken }])).json().items,
+      ).toEqual([{ id: d.task.id, status: 'completed' }]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('GET /v1/tasks lists external tasks beside built-in ones, with the same filters and cursor paging', async () => {

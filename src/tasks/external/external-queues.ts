@@ -122,11 +122,6 @@ export class ExternalQueues implements OnApplicationShutdown {
     return rest.length ? look(rest) : undefined;
   }
 
-  /** Many tasks by id (one round trip when their types are known here), in the order given. */
-  async findMany(ids: string[]): Promise<Array<Job | undefined>> {
-    return Promise.all(ids.map((id) => this.find(id)));
-  }
-
   /** The queue a job belongs to (for remove/getJob on the right keys). */
   queueOf(job: Job): Queue | undefined {
     for (const q of this.queues.values()) if (q.name === job.queueName) return q;

@@ -56,6 +56,13 @@ export type CompleteOutcome =
 export class TaskLeases {
   /** Types whose last fetch here found tasks without running dry (see take). */
   private readonly hot = new Set<string>();
+  /**
+   * The jobs this process leased, by lease token, until finished here or their lease ends: a
+   * heartbeat, complete or fail with the token on this replica needs no lookup round trip. Safe
+   * because BullMQ's scripts still compare the token with the job's lock (a token is one lease of
+   * one job, and a job's options never change); a miss (another replica, a restart) looks it up.
+   */
+  private readonly leased = new Map<string, { job: Job; until: number }>();
 
   constructor(
     private readonly external: ExternalQueues,
@@ -100,11 +107,12 @@ export class TaskLeases {
     who?: TaskCaller,
   ): Promise<{ leaseExpiresAt: string }> {
     return this.redisOp(async () => {
-      const job = await this.mustFind(id, who);
+      const job = await this.mustFind(id, token, who);
       const leaseMs = leaseMsOf(token);
       const extended = await job.extendLock(token, leaseMs);
       if (!extended) throw lost(id);
       const at = new Date(Date.now() + leaseMs).toISOString();
+      if (this.leased.has(token)) this.remember(token, job, Date.now() + leaseMs);
       if (progress !== undefined) await job.updateProgress(progress);
       if (message !== undefined) await job.log(message);
       return { leaseExpiresAt: at };
@@ -113,8 +121,9 @@ export class TaskLeases {
 
   async complete(id: string, token: string, result: unknown, who?: TaskCaller): Promise<Task> {
     return this.redisOp(async () => {
-      const job = await this.mustFind(id, who, 'complete');
+      const job = await this.mustFind(id, token, who, 'complete');
       await this.finish(id, 'complete', () => job.moveToCompleted(result ?? null, token, false));
+      this.leased.delete(token);
       this.metrics.finished('complete', 'completed');
       return toTask(job, 'completed');
     });
@@ -139,7 +148,9 @@ export class TaskLeases {
     });
     if (dup.length) throw validationFailed(dup);
     return this.redisOp(async () => {
-      const jobs = await this.external.findMany(items.map((it) => it.id));
+      const jobs = await Promise.all(
+        items.map((it) => this.recall(it.id, it.leaseToken) ?? this.external.find(it.id)),
+      );
       return Promise.all(
         items.map(async ({ id, leaseToken, result }, i): Promise<CompleteOutcome> => {
           const job = jobs[i];
@@ -149,6 +160,7 @@ export class TaskLeases {
           }
           try {
             await job.moveToCompleted(result ?? null, leaseToken, false);
+            this.leased.delete(leaseToken);
           } catch (e) {
             if (!isBullLockLost(e)) throw e;
             this.metrics.finished('complete', 'lease_lost');
@@ -170,9 +182,10 @@ export class TaskLeases {
     who?: TaskCaller,
   ): Promise<Task> {
     return this.redisOp(async () => {
-      const job = await this.mustFind(id, who, 'fail');
+      const job = await this.mustFind(id, token, who, 'fail');
       const err = retryable ? new Error(error) : new UnrecoverableError(error);
       await this.finish(id, 'fail', () => job.moveToFailed(err, token, false));
+      this.leased.delete(token);
       const requeued = statusOf(await job.getState()) !== 'failed';
       this.metrics.finished('fail', requeued ? 'requeued' : 'failed');
       if (requeued) this.external.notify(); // back in the queue
@@ -223,6 +236,7 @@ export class TaskLeases {
         // stalled checker puts the task back, so it is not handed out under a lease it lacks.
         if (failed.has(job.id as string)) continue;
         items.push({ task: toTask(job, 'active'), leaseToken: token, leaseExpiresAt });
+        this.remember(token, job, Date.now() + leaseMs);
       }
       if (items.length >= max) break;
     }
@@ -247,13 +261,37 @@ export class TaskLeases {
   }
 
   /** A type outside the key's `taskTypes` is not found either (as another key's task on GET). */
-  private async mustFind(id: string, who?: TaskCaller, op?: 'complete' | 'fail'): Promise<Job> {
-    const job = await this.external.find(id);
+  private async mustFind(
+    id: string,
+    token: string,
+    who?: TaskCaller,
+    op?: 'complete' | 'fail',
+  ): Promise<Job> {
+    const job = this.recall(id, token) ?? (await this.external.find(id));
     if (!job || !typeAllowed(who, job.name)) {
       if (op) this.metrics.finished(op, 'not_found');
       throw new NotFoundException(`No external task ${id}`);
     }
     return job;
+  }
+
+  /** At most this many leased jobs are kept (the oldest go first); a dropped one is looked up. */
+  private static readonly MAX_REMEMBERED = 20_000;
+
+  private remember(token: string, job: Job, until: number): void {
+    this.leased.delete(token); // re-inserted last: the map stays in insertion (≈ expiry) order
+    this.leased.set(token, { job, until });
+    const now = Date.now();
+    for (const [t, e] of this.leased) {
+      if (e.until > now && this.leased.size <= TaskLeases.MAX_REMEMBERED) break;
+      this.leased.delete(t);
+    }
+  }
+
+  /** The job leased here under `token`, if it is task `id` and the lease has not run out. */
+  private recall(id: string, token: string): Job | undefined {
+    const e = this.leased.get(token);
+    return e && e.job.id === id && e.until > Date.now() ? e.job : undefined;
   }
 
   /** Like TasksService: only on a ready connection, bounded in time; outages become 503. */
