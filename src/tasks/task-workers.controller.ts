@@ -23,8 +23,12 @@ import {
 } from './dto/lease.dto';
 import { TaskIdParams } from './dto/task-id.params';
 import { TaskDto } from './dto/task.dto';
-import { CompleteBatchPipe, type CompleteBatchInput } from './external/complete-batch.pipe';
-import { TaskLeases } from './external/task-leases.service';
+import {
+  CompleteBatchPipe,
+  LeaseBodyPipe,
+  type CompleteBatchInput,
+} from './external/worker-bodies.pipe';
+import { TaskLeases, type LeaseRequest } from './external/task-leases.service';
 import { Caller } from '../common/auth/caller.decorator';
 import { RequireScope } from '../common/auth/scope.decorator';
 import type { TaskCaller } from './task.types';
@@ -52,8 +56,9 @@ export class TaskWorkersController {
     type: LeaseDto,
     description: 'The leased tasks; `items: []` when the wait ended',
   })
+  @ApiBody({ type: LeaseTasksDto })
   async lease(
-    @Body() body: LeaseTasksDto,
+    @Body(LeaseBodyPipe) body: LeaseRequest,
     @Req() req: FastifyRequest,
     @Caller() who: TaskCaller,
   ): Promise<LeaseDto> {

@@ -20,7 +20,7 @@ import { LEASE_DEFAULTS, LEASE_TOKEN_PATTERN } from '../external/task-leases.ser
 import { TASK_ID_PATTERN, TASK_ID_RULE } from '../task.types';
 import { TaskDto } from './task.dto';
 
-const TYPE_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+export const TYPE_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 const TOKEN_RULE = 'leaseToken must be a token answered by POST /v1/tasks/lease';
 
 export class LeaseTasksDto {
