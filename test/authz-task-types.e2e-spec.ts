@@ -127,6 +127,14 @@ describe('authorization: keys limited to some task types (taskTypes)', () => {
       });
       expect(res.statusCode).toBe(404);
     }
+    // the batch complete: that item is not found, as on the single route
+    const batch = await call(TEAM_A, 'POST', '/v1/tasks/complete', {
+      items: [{ id: 'tt-b', leaseToken: token, result: 1 }],
+    });
+    expect(batch.statusCode).toBe(200);
+    expect(batch.json().items).toEqual([
+      { id: 'tt-b', error: { code: 'NOT_FOUND', message: expect.any(String) } },
+    ]);
     expect((await call(ROOT, 'GET', '/v1/tasks/tt-b')).json()).toMatchObject({
       status: 'active',
       progress: 0,

@@ -13,12 +13,13 @@ jest.setTimeout(120_000);
 describe('tasks: external types and HTTP workers', () => {
   let app: NestFastifyApplication;
   let base: string;
+  const queueName = uniqueQueue('ext');
 
   beforeAll(async () => {
     app = await bootApp({
       APP_ROLE: 'all', // a built-in worker runs too, and must leave external tasks alone
       INGEST_ENABLED: 'false',
-      TASKS_QUEUE_NAME: uniqueQueue('ext'),
+      TASKS_QUEUE_NAME: queueName,
       TASKS_EXTERNAL_TYPES: 'ext.*, reports.pdf',
       TASKS_STALLED_INTERVAL_MS: '500',
       TASKS_BACKOFF_MS: '100',
@@ -206,6 +207,237 @@ describe('tasks: external types and HTTP workers', () => {
     expect(
       (await items({ types: ['ext.prio', 'reports.pdf'], max: 10 })).map((i) => i.task.id),
     ).toEqual(['ext-prio-report']);
+  });
+
+  /** POST /v1/tasks/complete: outcomes by item; the counters of /metrics by label. */
+  const completeMany = (items: Array<Record<string, unknown>>) =>
+    post('/v1/tasks/complete', { items });
+  const metric = async (name: string, labels: string): Promise<number> => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  };
+  const lostItem = (id: string) => ({
+    id,
+    error: { code: 'TASK_LEASE_LOST', message: expect.stringContaining(id) },
+  });
+
+  it('batch complete: one lease of 10 in priority order, outcomes per item in request order, a bad item fails alone', async () => {
+    const prios = [5, 1, 10, 1, 5, 3];
+    for (const [i, priority] of prios.entries())
+      await submit(app, { type: 'ext.many', payload: { i }, id: `ext-many-${i}`, priority });
+    const granted = await metric('tasks_leases_granted_total', 'type="ext.many"');
+    const leased = await items({ types: ['ext.many'], max: 10, leaseSeconds: 30 });
+    // one lease takes many in one go, in the same order as one at a time
+    expect(leased.map((i) => i.task.id)).toEqual([
+      'ext-many-1',
+      'ext-many-3',
+      'ext-many-5',
+      'ext-many-0',
+      'ext-many-4',
+      'ext-many-2',
+    ]);
+    expect(await metric('tasks_leases_granted_total', 'type="ext.many"')).toBe(granted + 6);
+    const [a, b, c, d, e, f] = leased;
+    const wrong = b.leaseToken.replace(/^./, (ch) => (ch === 'a' ? 'b' : 'a'));
+    const echo = (await submit(app, { type: 'echo', payload: 1 })).json();
+    const before = {
+      completed: await metric('tasks_lease_finishes_total', 'op="complete",outcome="completed"'),
+      lost: await metric('tasks_lease_finishes_total', 'op="complete",outcome="lease_lost"'),
+      missing: await metric('tasks_lease_finishes_total', 'op="complete",outcome="not_found"'),
+    };
+    const res = await completeMany([
+      { id: a.task.id, leaseToken: a.leaseToken, result: { n: 'a' } },
+      { id: b.task.id, leaseToken: wrong, result: 'never' },
+      { id: 'ext-many-none', leaseToken: c.leaseToken },
+      { id: c.task.id, leaseToken: c.leaseToken },
+      { id: echo.id, leaseToken: d.leaseToken }, // a built-in task is no external one
+      { id: d.task.id, leaseToken: e.leaseToken }, // another lease's token
+    ]);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      items: [
+        { id: a.task.id, status: 'completed' },
+        lostItem(b.task.id),
+        { id: 'ext-many-none', error: { code: 'NOT_FOUND', message: expect.any(String) } },
+        { id: c.task.id, status: 'completed' },
+        { id: echo.id, error: { code: 'NOT_FOUND', message: expect.any(String) } },
+        lostItem(d.task.id),
+      ],
+    });
+    expect(await getTask(app, a.task.id)).toMatchObject({
+      status: 'completed',
+      result: { n: 'a' },
+    });
+    expect(await getTask(app, c.task.id)).toMatchObject({ status: 'completed', result: null });
+    for (const it of [b, d]) expect((await getTask(app, it.task.id)).status).toBe('active'); // nothing changed
+    expect(await metric('tasks_lease_finishes_total', 'op="complete",outcome="completed"')).toBe(
+      before.completed + 2,
+    );
+    expect(await metric('tasks_lease_finishes_total', 'op="complete",outcome="lease_lost"')).toBe(
+      before.lost + 2,
+    );
+    expect(await metric('tasks_lease_finishes_total', 'op="complete",outcome="not_found"')).toBe(
+      before.missing + 2,
+    );
+
+    // completing again: refused per item; the rest of the lease completes with its own tokens
+    const again = await completeMany([
+      { id: a.task.id, leaseToken: a.leaseToken },
+      ...[b, d, e, f].map((it) => ({ id: it.task.id, leaseToken: it.leaseToken, result: 1 })),
+    ]);
+    expect(again.json().items).toEqual([
+      lostItem(a.task.id),
+      ...[b, d, e, f].map((it) => ({ id: it.task.id, status: 'completed' })),
+    ]);
+    expect(await getTask(app, b.task.id)).toMatchObject({ status: 'completed', result: 1 });
+  });
+
+  it('batch complete: an expired lease fails its item (the task went back), and bad bodies are 400 naming the field', async () => {
+    await submit(app, { type: 'ext.bexp', payload: {}, id: 'ext-bexp-1' });
+    const expired = await metric('tasks_leases_expired_total', 'type="ext.bexp"');
+    const [first] = await items({ types: ['ext.bexp'], leaseSeconds: 5 });
+    const [second] = await items({ types: ['ext.bexp'], waitSeconds: 10, leaseSeconds: 30 });
+    expect(second.task.id).toBe('ext-bexp-1'); // back in the queue after the 5 s lease
+    expect(await metric('tasks_leases_expired_total', 'type="ext.bexp"')).toBe(expired + 1);
+    const late = await completeMany([{ id: 'ext-bexp-1', leaseToken: first.leaseToken }]);
+    expect(late.statusCode).toBe(200);
+    expect(late.json().items).toEqual([lostItem('ext-bexp-1')]);
+    expect((await getTask(app, 'ext-bexp-1')).status).toBe('active');
+
+    const token = second.leaseToken;
+    const fields = async (body: unknown) => {
+      const res = await post('/v1/tasks/complete', body as Record<string, unknown>);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+      return res.json().errors.map((e: { field: string }) => e.field);
+    };
+    expect(await fields({ items: [] })).toEqual(['items']);
+    expect(await fields({})).toEqual(['items']);
+    expect(await fields({ items: 'x' })).toContain('items');
+    const many = Array.from({ length: 101 }, (_, i) => ({ id: `x-${i}`, leaseToken: token }));
+    expect(await fields({ items: many })).toEqual(['items']);
+    expect(
+      await fields({
+        items: [
+          { id: 'ext-bexp-1', leaseToken: token },
+          { id: 'ext-bexp-2', leaseToken: 'nope' },
+          { leaseToken: token },
+          { id: '123', leaseToken: token, extra: 1 },
+        ],
+      }),
+    ).toEqual(['items.1.leaseToken', 'items.2.id', 'items.3.extra', 'items.3.id']);
+    const dup = await post('/v1/tasks/complete', {
+      items: [
+        { id: 'ext-bexp-1', leaseToken: token },
+        { id: 'ext-other', leaseToken: token },
+        { id: 'ext-bexp-1', leaseToken: token },
+      ],
+    });
+    expect(dup.statusCode).toBe(400);
+    expect(dup.json().errors).toEqual([
+      { field: 'items.2.id', messages: ['id ext-bexp-1 is already items.0.id'] },
+    ]);
+    expect((await getTask(app, 'ext-bexp-1')).status).toBe('active'); // a 400 changes nothing
+    // the single routes still answer beside the static path
+    const ok = await post('/v1/tasks/ext-bexp-1/complete', { leaseToken: token, result: 'ok' });
+    expect(ok.json()).toMatchObject({ status: 'completed', result: 'ok' });
+  });
+
+  it('a lease taken on one replica is heartbeaten, completed and failed on another (no memory of it there)', async () => {
+    const other = await bootApp({
+      APP_ROLE: 'api',
+      INGEST_ENABLED: 'false',
+      TASKS_QUEUE_NAME: queueName,
+      TASKS_EXTERNAL_TYPES: 'ext.*, reports.pdf',
+    });
+    try {
+      for (let i = 0; i < 4; i++)
+        await submit(app, { type: 'ext.replica', payload: { i }, id: `ext-replica-${i}` });
+      const leased = await items({ types: ['ext.replica'], max: 4, leaseSeconds: 30 });
+      expect(leased).toHaveLength(4);
+      const there = (url: string, payload: Record<string, unknown>) =>
+        other.inject({ method: 'POST', url, headers: auth, payload });
+      const [a, b, c, d] = leased;
+      const hb = await there(`/v1/tasks/${a.task.id}/heartbeat`, {
+        leaseToken: a.leaseToken,
+        progress: 30,
+      });
+      expect(hb.statusCode).toBe(200);
+      const one = await there(`/v1/tasks/${a.task.id}/complete`, {
+        leaseToken: a.leaseToken,
+        result: 'a',
+      });
+      expect(one.json()).toMatchObject({ id: a.task.id, status: 'completed', result: 'a' });
+      const failed = await there(`/v1/tasks/${b.task.id}/fail`, {
+        leaseToken: b.leaseToken,
+        error: 'no',
+        retryable: false,
+      });
+      expect(failed.json()).toMatchObject({ status: 'failed', error: 'no' });
+      const batch = await there('/v1/tasks/complete', {
+        items: [
+          { id: c.task.id, leaseToken: c.leaseToken, result: 'c' },
+          { id: d.task.id, leaseToken: c.leaseToken },
+        ],
+      });
+      expect(batch.json().items).toEqual([
+        { id: c.task.id, status: 'completed' },
+        lostItem(d.task.id),
+      ]);
+      expect(await getTask(app, c.task.id)).toMatchObject({ status: 'completed', result: 'c' });
+      // and back on the replica that leased: what the other one finished is refused here too
+      expect(
+        (await completeMany([{ id: a.task.id, leaseToken: a.leaseToken }])).json().items,
+      ).toEqual([lostItem(a.task.id)]);
+      expect(
+        (await completeMany([{ id: d.task.id, leaseToken: d.leaseToken }])).json().items,
+      ).toEqual([{ id: d.task.id, status: 'completed' }]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('GET /v1/tasks lists external tasks beside built-in ones, with the same filters and cursor paging', async () => {
+    for (const [i, priority] of [5, 1, 3].entries())
+      await submit(app, { type: 'ext.list', payload: { i }, id: `ext-list-${i}`, priority });
+    const echo = (await submit(app, { type: 'echo', payload: 'listed' })).json();
+    const list = async (query: string) => {
+      const res = await app.inject({ method: 'GET', url: `/v1/tasks?${query}`, headers: auth });
+      expect(res.statusCode).toBe(200);
+      return res.json() as {
+        items: Array<{ id: string; status: string }>;
+        nextCursor: string | null;
+      };
+    };
+    const all = async (query: string) => {
+      const ids: string[] = [];
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const page = await list(`${query}${cursor ? `&cursor=${cursor}` : ''}`);
+        ids.push(...page.items.map((t) => t.id));
+        cursor = page.nextCursor;
+      }
+      return ids;
+    };
+    // a type filter: only that type's queue, in priority order, one per page
+    expect(await all('type=ext.list&limit=1')).toEqual(['ext-list-1', 'ext-list-2', 'ext-list-0']);
+    const [leased] = await items({ types: ['ext.list'] });
+    expect(leased.task.id).toBe('ext-list-1');
+    const active = await list('type=ext.list&status=active');
+    expect(active.items.map((t) => [t.id, t.status])).toEqual([['ext-list-1', 'active']]);
+    expect((await list('type=ext.list&status=queued')).items.map((t) => t.id)).toEqual([
+      'ext-list-2',
+      'ext-list-0',
+    ]);
+    // no filter: every queue, built-in and external, each task once across the pages
+    const ids = await all('limit=7');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(
+      expect.arrayContaining(['ext-list-0', 'ext-list-1', 'ext-list-2', echo.id]),
+    );
+    expect(await all('status=queued&limit=100')).toEqual(
+      expect.arrayContaining(['ext-list-2', 'ext-list-0']),
+    );
   });
 
   it('a waiting lease answers as soon as a task is submitted, and [] when the wait ends', async () => {

@@ -1,6 +1,8 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConflictResponse,
+  ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -8,7 +10,11 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
+  CompleteBatchDto,
+  CompleteBatchResultDto,
+  CompletedItemDto,
   CompleteTaskDto,
+  FailedItemDto,
   FailTaskDto,
   HeartbeatDto,
   HeartbeatResultDto,
@@ -17,7 +23,12 @@ import {
 } from './dto/lease.dto';
 import { TaskIdParams } from './dto/task-id.params';
 import { TaskDto } from './dto/task.dto';
-import { TaskLeases } from './external/task-leases.service';
+import {
+  CompleteBatchPipe,
+  LeaseBodyPipe,
+  type CompleteBatchInput,
+} from './external/worker-bodies.pipe';
+import { TaskLeases, type LeaseRequest } from './external/task-leases.service';
 import { Caller } from '../common/auth/caller.decorator';
 import { RequireScope } from '../common/auth/scope.decorator';
 import type { TaskCaller } from './task.types';
@@ -25,6 +36,7 @@ import { TaskRouteErrors } from './tasks.errors.decorator';
 
 /** Workers outside this service, in any language: lease external tasks, report, finish. */
 @ApiTags('task workers')
+@ApiExtraModels(CompletedItemDto, FailedItemDto)
 @TaskRouteErrors()
 @Controller('v1/tasks')
 export class TaskWorkersController {
@@ -44,14 +56,39 @@ export class TaskWorkersController {
     type: LeaseDto,
     description: 'The leased tasks; `items: []` when the wait ended',
   })
+  @ApiBody({ type: LeaseTasksDto })
   async lease(
-    @Body() body: LeaseTasksDto,
+    @Body(LeaseBodyPipe) body: LeaseRequest,
     @Req() req: FastifyRequest,
     @Caller() who: TaskCaller,
   ): Promise<LeaseDto> {
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
     return { items: await this.leases.lease(body, abort.signal, who) };
+  }
+
+  // A static path beside `:id/complete`: two segments against three, so neither shadows the other.
+  @RequireScope('tasks:work')
+  @Post('complete')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Complete many leased tasks at once',
+    description:
+      'Up to 100 items, each `{ id, leaseToken, result? }` as for `POST /v1/tasks/{id}/complete`, an id at most once. ' +
+      'Answers 200 with one outcome per item in request order: `{ id, status: "completed" }`, or `{ id, error: { code, message } }` ' +
+      'where `TASK_LEASE_LOST` is a wrong or expired token (nothing changed for that task) and `NOT_FOUND` an id that is no ' +
+      'external task of this key. One item failing never stops the others. Lookups and completions each go to Redis in one round trip.',
+  })
+  @ApiOkResponse({
+    type: CompleteBatchResultDto,
+    description: 'One outcome per item, in request order (also when some failed)',
+  })
+  @ApiBody({ type: CompleteBatchDto })
+  async completeMany(
+    @Body(CompleteBatchPipe) b: CompleteBatchInput,
+    @Caller() who: TaskCaller,
+  ): Promise<CompleteBatchResultDto> {
+    return { items: await this.leases.completeMany(b.items, who) };
   }
 
   @RequireScope('tasks:work')

@@ -92,7 +92,8 @@ export class TasksController {
     summary: 'List tasks, a page at a time',
     description:
       'Ordered by status (queued, delayed, active, completed, failed), then within a status by priority/FIFO, due time or finish time. ' +
-      'Follow `nextCursor` until it is null. A page may hold fewer than `limit` items when a `type` filter skips many.',
+      'Follow `nextCursor` until it is null. A page may hold fewer than `limit` items when a `type` filter skips many. ' +
+      'Tasks of built-in and external types are listed together.',
   })
   @ApiOkResponse({ type: TaskPageDto })
   list(@Query() q: ListTasksQuery, @Caller() who: TaskCaller): Promise<TaskPageDto> {

@@ -2,6 +2,8 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { counter, histogram, scrapedGauge } from '../observability/metric';
 import { TASK_STATUSES, statusOf } from './task.types';
 
+export type LeaseOutcome = 'completed' | 'requeued' | 'failed' | 'lease_lost' | 'not_found';
+
 type Counts = () => Promise<Record<string, number>>;
 
 const SCRAPE_BUDGET_MS = 500;
@@ -20,6 +22,34 @@ export class TasksMetrics implements OnApplicationShutdown {
     labelNames: ['type', 'result'] as const,
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
   });
+
+  /** External types: tasks handed out by POST /v1/tasks/lease. */
+  readonly leases = counter({
+    name: 'tasks_leases_granted_total',
+    help: 'External tasks leased to HTTP workers, by type',
+    labelNames: ['type'] as const,
+  });
+
+  /** Leases that ran out: the stalled checker of this process put the task back (or failed it). */
+  readonly leasesExpired = counter({
+    name: 'tasks_leases_expired_total',
+    help: 'Leases of external tasks that expired without a complete or fail, by type',
+    labelNames: ['type'] as const,
+  });
+
+  /**
+   * How leased tasks end, per item (a batch complete counts each): `op` complete | fail,
+   * `outcome` completed | requeued | failed | lease_lost | not_found.
+   */
+  readonly leaseFinishes = counter({
+    name: 'tasks_lease_finishes_total',
+    help: 'Completes and fails of leased external tasks by outcome',
+    labelNames: ['op', 'outcome'] as const,
+  });
+
+  finished(op: 'complete' | 'fail', outcome: LeaseOutcome): void {
+    this.leaseFinishes.inc({ op, outcome });
+  }
 
   private readonly depth = scrapedGauge({
     name: 'tasks_queue_jobs',

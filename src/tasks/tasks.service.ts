@@ -92,7 +92,6 @@ function fieldsUnder(e: BadRequestException, prefix: string): FieldError[] {
  */
 @Injectable()
 export class TasksService {
-  private readonly pages: TaskPages;
   /** With more than one queue (TASKS_QUEUE_SHARDS > 1 or external types): client ids claimed while stored. */
   private readonly claims?: TaskIdClaims;
   /** REDIS_WAIT_REPLICAS ≥ 1: a task is answered 202 only once replicas have it (see confirmStored). */
@@ -107,7 +106,6 @@ export class TasksService {
     private readonly metrics: TasksMetrics,
     private readonly external: ExternalQueues,
   ) {
-    this.pages = new TaskPages(queues, producer);
     if (queues.specs.length > 1 || cfg.externalTypes.length > 0)
       this.claims = new TaskIdClaims(
         producer,
@@ -270,7 +268,21 @@ export class TasksService {
     if (q.type !== undefined) checkType(who, q.type, 'type');
     const owner = who && !who.admin ? who.id : undefined;
     const allow = who?.taskTypes ? (type: string) => typeAllowed(who, type) : undefined;
-    return this.redisOp(() => this.pages.page({ ...q, ...(owner ? { owner } : {}), allow }));
+    return this.redisOp(async () => {
+      const pages = new TaskPages({ all: await this.listedQueues(q.type) }, this.producer);
+      return pages.page({ ...q, ...(owner ? { owner } : {}), allow });
+    });
+  }
+
+  /**
+   * The queues a listing reads: the built-in ones and every external type's (merged in the same
+   * order, so the cursor works across them); with a `type` filter, only the queues that can hold it.
+   */
+  private async listedQueues(type?: string): Promise<Queue[]> {
+    if (type !== undefined)
+      return this.registry.isExternal(type) ? [this.external.queue(type)] : this.queues.all;
+    const external = await this.external.known();
+    return [...this.queues.all, ...external.map((t) => this.external.queue(t))];
   }
 
   /** The task's job and the queue that holds it, found as GET /v1/tasks/:id finds it (live events). */

@@ -26,6 +26,7 @@ export function auditTarget(req: AuthedRequest, reply: FastifyReply): Bag | unde
       return { counter: str(p.name) ?? LEGACY_COUNTER };
     case 'tasks': {
       if (Array.isArray(b.tasks)) return { tasks: b.tasks.length };
+      if (Array.isArray(b.items)) return { tasks: b.items.length }; // POST /v1/tasks/complete
       const location = reply.getHeader('location');
       const created =
         typeof location === 'string' ? decodeURIComponent(location.split('/').pop()!) : undefined;

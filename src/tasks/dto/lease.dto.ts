@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import {
   Allow,
   ArrayMaxSize,
@@ -13,11 +13,14 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateNested,
 } from 'class-validator';
+import { Type } from 'class-transformer';
 import { LEASE_DEFAULTS, LEASE_TOKEN_PATTERN } from '../external/task-leases.service';
+import { TASK_ID_PATTERN, TASK_ID_RULE } from '../task.types';
 import { TaskDto } from './task.dto';
 
-const TYPE_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+export const TYPE_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 const TOKEN_RULE = 'leaseToken must be a token answered by POST /v1/tasks/lease';
 
 export class LeaseTasksDto {
@@ -133,4 +136,64 @@ export class FailTaskDto extends LeaseTokenDto {
   @IsOptional()
   @IsBoolean()
   retryable?: boolean;
+}
+
+/** Items per `POST /v1/tasks/complete` (as MAX_BATCH for submission). */
+export const MAX_COMPLETE_BATCH = 100;
+
+export class CompleteItemDto extends LeaseTokenDto {
+  @ApiProperty({ description: 'Task id', pattern: TASK_ID_PATTERN.source })
+  @IsString()
+  @Matches(TASK_ID_PATTERN, { message: TASK_ID_RULE })
+  id!: string;
+
+  @ApiPropertyOptional({ type: Object, description: "The task's result (any JSON)" })
+  @Allow()
+  result?: unknown;
+}
+
+export class CompleteBatchDto {
+  @ApiProperty({
+    type: [CompleteItemDto],
+    minItems: 1,
+    maxItems: MAX_COMPLETE_BATCH,
+    description: 'Leased tasks to complete, each with its own lease token; an id at most once',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_COMPLETE_BATCH)
+  @ValidateNested({ each: true })
+  @Type(() => CompleteItemDto)
+  items!: CompleteItemDto[];
+}
+
+export class ItemErrorDto {
+  @ApiProperty({
+    enum: ['TASK_LEASE_LOST', 'NOT_FOUND'],
+    description:
+      'TASK_LEASE_LOST: wrong or expired lease token, nothing changed for this task; NOT_FOUND: no external task with this id',
+  })
+  code!: 'TASK_LEASE_LOST' | 'NOT_FOUND';
+  @ApiProperty() message!: string;
+}
+
+export class CompletedItemDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['completed'] }) status!: 'completed';
+}
+
+export class FailedItemDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ type: ItemErrorDto }) error!: ItemErrorDto;
+}
+
+export class CompleteBatchResultDto {
+  @ApiProperty({
+    type: 'array',
+    items: {
+      oneOf: [{ $ref: getSchemaPath(CompletedItemDto) }, { $ref: getSchemaPath(FailedItemDto) }],
+    },
+    description: 'One per request item, in request order',
+  })
+  items!: Array<CompletedItemDto | FailedItemDto>;
 }

@@ -3,6 +3,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../../config';
 import { BULLMQ_PRODUCER, bullPrefix, bullWorkerConnection } from '../../infra/redis';
+import { TasksMetrics } from '../tasks.metrics';
 import { ExternalTypes } from './external-types';
 
 /**
@@ -23,12 +24,15 @@ export class ExternalQueues implements OnApplicationShutdown {
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Map<string, Worker>();
   private readonly waiters = new Set<() => void>();
+  /** External types seen in the Redis set by this process (the set only grows). */
+  private readonly seen = new Set<string>();
   private readonly prefix: string;
 
   constructor(
     @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
     @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
     @Inject(BULLMQ_PRODUCER) private readonly producer: Redis,
+    private readonly metrics: TasksMetrics,
   ) {
     this.types = new ExternalTypes(cfg.externalTypes);
     // Cluster: the main queue's hash tag, so a batch spanning queues stays one slot (one MULTI).
@@ -58,7 +62,7 @@ export class ExternalQueues implements OnApplicationShutdown {
     let w = this.workers.get(type);
     if (!w) {
       w = new Worker(`${this.cfg.queueName}-x-${type}`, null, {
-        connection: bullWorkerConnection(this.redisCfg),
+        connection: this.workerConnection(),
         prefix: this.prefix,
         autorun: false,
         lockDuration: this.cfg.lockDurationMs,
@@ -67,29 +71,55 @@ export class ExternalQueues implements OnApplicationShutdown {
         maxStalledCount: Math.max(this.cfg.maxAttempts - 1, 0),
       });
       w.on('error', (err) => this.logger.warn(`external worker ${type}: ${err.message}`));
+      // The stalled checker put a task whose lease ran out back in the queue (or failed it).
+      w.on('stalled', () => this.metrics.leasesExpired.inc({ type }));
       void w.startStalledCheckTimer().catch(() => undefined);
       this.workers.set(type, w);
     }
     return w;
   }
 
+  /**
+   * The worker connection with auto-pipelining (standalone mode): a lease sends its fetches
+   * together, and they then leave in one write instead of one each. Safe here because these
+   * workers never block (manual, non-blocking fetching); a cluster keeps the shared options.
+   */
+  private workerConnection(): ReturnType<typeof bullWorkerConnection> {
+    const conn = bullWorkerConnection(this.redisCfg);
+    return this.redisCfg.mode === 'cluster' ? conn : { ...conn, enableAutoPipelining: true };
+  }
+
   /** Records that `type` has tasks, so lookups by id know its queue. */
   async remember(type: string): Promise<void> {
     await this.producer.sadd(this.typesKey, type);
+    this.seen.add(type);
   }
 
   /** Every external type that may hold tasks (declared names and those seen in Redis). */
   async known(): Promise<string[]> {
     if (!this.types.enabled) return [];
     const seen = await this.producer.smembers(this.typesKey);
+    for (const t of seen) if (this.types.matches(t)) this.seen.add(t);
     return [...new Set([...this.types.names, ...seen])].filter((t) => this.types.matches(t));
   }
 
-  /** The external task with this id, in whichever type's queue holds it. */
+  /**
+   * The external task with this id, in whichever type's queue holds it. The types known in this
+   * process are tried first (one round trip: the getJobs are pipelined), and the Redis set only
+   * when they miss: a type first used through another replica. Every complete and heartbeat
+   * goes through here, so this saves a round trip on each.
+   */
   async find(id: string): Promise<Job | undefined> {
-    const types = await this.known();
-    const jobs = await Promise.all(types.map((t) => this.queue(t).getJob(id)));
-    return jobs.find((j): j is Job => Boolean(j));
+    if (!this.types.enabled) return undefined;
+    const look = async (types: string[]) => {
+      const jobs = await Promise.all(types.map((t) => this.queue(t).getJob(id)));
+      return jobs.find((j): j is Job => Boolean(j));
+    };
+    const cached = [...new Set([...this.types.names, ...this.seen])];
+    const job = cached.length ? await look(cached) : undefined;
+    if (job) return job;
+    const rest = (await this.known()).filter((t) => !cached.includes(t));
+    return rest.length ? look(rest) : undefined;
   }
 
   /** The queue a job belongs to (for remove/getJob on the right keys). */
