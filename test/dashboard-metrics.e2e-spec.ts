@@ -57,6 +57,8 @@ describe('dashboards and alerts read only metrics the app exports', () => {
         'process_resident_memory_bytes',
         'task_duration_seconds_bucket',
         'task_duration_seconds_count',
+        'tasks_lease_finishes_total',
+        'tasks_leases_granted_total',
         'tasks_queue_jobs',
         'tasks_submitted_total',
         'up',
@@ -86,6 +88,7 @@ describe('dashboards and alerts read only metrics the app exports', () => {
         KUBECONFIG: kubeconfig,
         APP_ROLE: 'all',
         TASKS_QUEUE_NAME: own,
+        TASKS_EXTERNAL_TYPES: 'dash.*',
         INGEST_QUEUE_NAME: own,
         INGEST_DLQ_NAME: `${own}-dlq`,
         INGEST_TABLE_NAME: own,
@@ -125,6 +128,19 @@ describe('dashboards and alerts read only metrics the app exports', () => {
         const status = (await json('GET', `/v1/tasks/${taskId}`)).json()?.status;
         return status === 'completed' || status === 'failed';
       });
+      // external workers: one task of an external type leased and completed over HTTP
+      expect((await json('POST', '/v1/tasks', { type: 'dash.job', payload: {} })).statusCode).toBe(
+        202,
+      );
+      const lease = await json('POST', '/v1/tasks/lease', { types: ['dash.job'], waitSeconds: 5 });
+      const [leased] = (lease.json() as { items: { task: { id: string }; leaseToken: string }[] })
+        .items;
+      expect(leased).toBeDefined();
+      const done = await json('POST', `/v1/tasks/${leased.task.id}/complete`, {
+        leaseToken: leased.leaseToken,
+        result: { ok: true },
+      });
+      expect(done.statusCode).toBe(200);
       // ingest: one message accepted, consumed and stored
       const sent = await json('POST', '/v1/ingest/messages', {
         messages: [{ payload: { hello: 'metrics' } }],

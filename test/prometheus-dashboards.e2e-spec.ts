@@ -71,6 +71,7 @@ describe('dashboards and recording rules against a real Prometheus scraping the 
       KUBECONFIG: join(dir, 'kubeconfig'),
       APP_ROLE: 'all',
       TASKS_QUEUE_NAME: own,
+      TASKS_EXTERNAL_TYPES: 'prom.*',
       INGEST_QUEUE_NAME: own,
       INGEST_DLQ_NAME: `${own}-dlq`,
       INGEST_TABLE_NAME: own,
@@ -188,7 +189,7 @@ describe('dashboards and recording rules against a real Prometheus scraping the 
       3,
       async () => {
         const i = n++;
-        switch (i % 6) {
+        switch (i % 7) {
           case 0:
             return {
               res: await json('POST', `/v1/counters/prom-${i % 5}/increment`, { by: 1 }),
@@ -208,6 +209,17 @@ describe('dashboards and recording rules against a real Prometheus scraping the 
             };
           case 4:
             return { res: await json('GET', '/v1/namespaces'), sent: 'eks.list' };
+          case 5: {
+            // An HTTP worker: an external task submitted, leased and completed.
+            await json('POST', '/v1/tasks', { type: 'prom.job', payload: { i } });
+            const lease = await json('POST', '/v1/tasks/lease', { types: ['prom.job'] });
+            const item = lease.json()?.items?.[0];
+            if (!item) return { res: lease, sent: 'tasks.external' };
+            const res = await json('POST', `/v1/tasks/${item.task.id}/complete`, {
+              leaseToken: item.leaseToken,
+            });
+            return { res, sent: 'tasks.external' };
+          }
           default:
             return { res: await json('GET', `/v1/tasks/no-such-task-${i}`), sent: 'tasks.get' };
         }
@@ -227,6 +239,7 @@ describe('dashboards and recording rules against a real Prometheus scraping the 
       'eks.list',
       'ingest',
       'tasks',
+      'tasks.external',
       'tasks.get',
     ]);
     // Two more scrapes after the last request, so every rate window holds the end of the load.
