@@ -70,7 +70,7 @@ const intIn = (v: unknown, min: number, max: number): boolean =>
   v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max);
 
 /** Accepts only what CreateTaskDto surely accepts (stricter at the edges: those go to class-validator). */
-function isCommonItem(t: Record<string, unknown>): boolean {
+export function isCommonItem(t: Record<string, unknown>): boolean {
   for (const key in t) if (!ITEM_KEYS.has(key)) return false;
   const { type, id } = t;
   return (

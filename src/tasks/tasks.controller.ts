@@ -17,7 +17,8 @@ import { CreateTaskBatchDto, TaskBatchDto } from './dto/task-batch.dto';
 import { TaskBatchPipe, type TaskBatchInput } from './task-batch.pipe';
 import { MAX_BATCH, type TaskCaller } from './task.types';
 import { Caller } from '../common/auth/caller.decorator';
-import { TasksService } from './tasks.service';
+import { TasksService, type SubmitTask } from './tasks.service';
+import { CreateTaskPipe } from './create-task.pipe';
 import { RequireScope } from '../common/auth/scope.decorator';
 import { TaskRouteErrors } from './tasks.errors.decorator';
 
@@ -36,11 +37,13 @@ export class TasksController {
       'Queues a task for the workers. Priority 1 is the highest (runs first) and 10 the lowest; default 5. ' +
       'With a client `id`, submitting the same body again answers 200 with the existing task, and a different body 409.',
   })
+  @ApiBody({ type: CreateTaskDto })
   @ApiAcceptedResponse({ type: TaskDto, description: 'Queued; `Location` points at the task' })
   @ApiOkResponse({ type: TaskDto, description: 'Same id and body as an existing task: that task' })
   @ApiConflictResponse({ description: 'A task with this id exists with a different body' })
   async create(
-    @Body() body: CreateTaskDto,
+    // An interface type, so the global pipe skips it: CreateTaskPipe validates.
+    @Body(CreateTaskPipe) body: SubmitTask,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Caller() who: TaskCaller,
   ): Promise<TaskDto> {
