@@ -381,6 +381,32 @@ const specs: DashboardSpec[] = [
           },
         ],
       },
+      {
+        title: 'External workers (HTTP leases)',
+        panels: [
+          {
+            title: 'Leases granted by type',
+            unit: 'ops',
+            description: 'Tasks of external types handed to HTTP workers (POST /v1/tasks/lease)',
+            targets: [
+              { expr: `sum by (type) (${rate('tasks_leases_granted_total')})`, legend: '{{type}}' },
+            ],
+          },
+          {
+            title: 'Completes and fails by outcome',
+            unit: 'ops',
+            stack: true,
+            description:
+              'lease_lost: a wrong or expired lease token (the task was put back or taken by another worker)',
+            targets: [
+              {
+                expr: `sum by (op, outcome) (${rate('tasks_lease_finishes_total')})`,
+                legend: '{{op}} {{outcome}}',
+              },
+            ],
+          },
+        ],
+      },
     ],
   },
   {
