@@ -19,6 +19,7 @@ import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { freePort, startRedis, waitForPort } from '../scripts/stack/index.ts';
 import { startRedisCluster } from '../scripts/stack/redis-cluster.ts';
+import { median, sleep } from './common.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 3);
@@ -28,12 +29,6 @@ const PARTS = (process.env.BENCH_PARTS ?? 'counters,tasks').split(',');
 const NAMES = 256;
 const KEY = 'bench-key-0123456789abcdef';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** CPU seconds a redis-server has used (INFO cpu). */

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { freePort, startRedis } from '../scripts/stack/index.ts';
+import { baselineProcess, median, printedRate, sleep } from './common.ts';
 
 const N = Number(process.env.BENCH_TASKS ?? 5000);
 const WARMUP = 1000;
@@ -32,12 +33,6 @@ const PAYLOAD = { hello: 'world' };
 
 type Mode = 'single' | 'batch';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -230,27 +225,10 @@ async function ours(redisUrl: string, mode: Mode): Promise<number> {
 }
 
 /** The baseline, in a fresh process of its own like ours (so neither inherits the other's JIT warmth). */
-function baselineProcess(redisUrl: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON',
-        join(process.cwd(), 'bench', 'task-workers.bench.ts'),
-        '--baseline',
-        redisUrl,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += String(d)));
-    child.once('exit', (code) => {
-      const rate = Number(/^rate (\S+)$/m.exec(out)?.[1]);
-      cpu.baseline = Number(/^cpu (\S+)$/m.exec(out)?.[1]);
-      if (code === 0 && Number.isFinite(rate)) resolve(rate);
-      else reject(new Error(`baseline process failed (exit ${code}): ${out}`));
-    });
-  });
+async function baselineRate(redisUrl: string): Promise<number> {
+  const out = await baselineProcess('task-workers.bench.ts', redisUrl);
+  cpu.baseline = Number(/^cpu (\S+)$/m.exec(out)?.[1]);
+  return printedRate(out);
 }
 
 /** Raw BullMQ: the same tasks queued by Queue.add, drained by a Worker of the same concurrency. */
@@ -322,7 +300,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       const line = [`  round ${i + 1}:`];
       for (const mode of MODES) {
-        bases[mode].push(await fresh(() => baselineProcess(redis.url)));
+        bases[mode].push(await fresh(() => baselineRate(redis.url)));
         mine[mode].push(await fresh(() => ours(redis.url, mode)));
         line.push(
           `baseline ${r1(bases[mode][i])} (${Math.round(cpu.baseline)} µs CPU/task), ours ${mode === 'single' ? 'complete one by one' : 'batch complete'} ${r1(mine[mode][i])} tasks/s (app ${Math.round(cpu.app)} + client ${Math.round(cpu.client)} µs CPU/task), ratio ${r2(mine[mode][i] / bases[mode][i])};`,

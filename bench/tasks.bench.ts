@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { freePort, startRedis } from '../scripts/stack/index.ts';
+import { baselineProcess, median, printedRate, sleep } from './common.ts';
 
 const N = Number(process.env.BENCH_TASKS ?? 10000);
 const WARMUP = 2000;
@@ -21,8 +22,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const CONNECTIONS = 32;
 const KEY = 'bench-key-0123456789abcdef';
 const PREFIX = 'platform:bull'; // what the app derives from REDIS_KEY_PREFIX=platform:
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitCompleted(
   queue: Queue,
@@ -142,31 +141,8 @@ async function ours(redisUrl: string, shape: Shape): Promise<number> {
   }
 }
 
-/**
- * The baseline in a fresh process of its own, like ours: run in the bench process, each round
- * would inherit the JIT warmth of the rounds before it (round 3 ran ~35 % faster than round 1),
- * while ours always starts cold with the same warm-up.
- */
-function baselineProcess(redisUrl: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON',
-        join(process.cwd(), 'bench', 'tasks.bench.ts'),
-        '--baseline',
-        redisUrl,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += String(d)));
-    child.once('exit', (code) => {
-      const rate = Number(/^rate (\S+)$/m.exec(out)?.[1]);
-      if (code === 0 && Number.isFinite(rate)) resolve(rate);
-      else reject(new Error(`baseline process failed (exit ${code}): ${out}`));
-    });
-  });
+function baselineRate(redisUrl: string): Promise<number> {
+  return baselineProcess('tasks.bench.ts', redisUrl).then(printedRate);
 }
 
 async function baseline(redisUrl: string): Promise<number> {
@@ -206,8 +182,6 @@ async function baseline(redisUrl: string): Promise<number> {
 const BATCH = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function main(): Promise<void> {
   const redis = await startRedis();
   // Every subject starts on an empty Redis: a run that follows others would otherwise pay for
@@ -230,7 +204,7 @@ async function main(): Promise<void> {
     const bases: number[] = [];
     const mine: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      bases.push(await fresh(() => baselineProcess(redis.url)));
+      bases.push(await fresh(() => baselineRate(redis.url)));
       mine.push(await fresh(() => ours(redis.url, headline)));
       console.log(
         `  round ${i + 1}: baseline (Queue.add → Worker, one process) ${r(bases[i])} tasks/s; ours (one process, ${BATCH}/request) ${r(mine[i])} tasks/s; ratio ${r2(mine[i] / bases[i])}`,
