@@ -14,12 +14,11 @@
 // Env: BENCH_ROUNDS (5), BENCH_ROUND_S (3), BENCH_CONNECTIONS (50), BENCH_TASKS (3000 per round),
 // BENCH_PARTS (counters,tasks).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { freePort, startRedis, waitForPort } from '../scripts/stack/index.ts';
 import { startRedisCluster } from '../scripts/stack/redis-cluster.ts';
-import { median, sleep } from './common.ts';
+import { cpuSeconds, median, sleep } from './common.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 3);
@@ -36,16 +35,6 @@ function cpuOf(port: number, cli: (p: number, ...a: string[]) => string): number
   const info = cli(port, 'info', 'cpu');
   const num = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return num('used_cpu_sys') + num('used_cpu_user');
-}
-
-/** utime + stime of a process, in seconds (Linux /proc; else 0). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 interface App {

@@ -11,14 +11,11 @@
 // Run after `npm run build`:
 //   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/task-workers.bench.ts
 // Env: BENCH_TASKS (5000), BENCH_WORKERS (8 worker loops), BENCH_ROUNDS (3), BENCH_MODES (single,batch).
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { freePort, startRedis } from '../scripts/stack/index.ts';
-import { baselineProcess, median, printedRate, sleep } from './common.ts';
+import { startRedis } from '../scripts/stack/index.ts';
+import { baselineProcess, cpuSeconds, median, printedRate, startTaskApp } from './common.ts';
 
 const N = Number(process.env.BENCH_TASKS ?? 5000);
 const WARMUP = 1000;
@@ -70,68 +67,26 @@ function client(port: number) {
     });
 }
 
-/** utime + stime of a process, in seconds (Linux /proc; else 0). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 /** CPU µs per task, by process, of the last timed window of each side (printed per round). */
 const cpu: { app: number; client: number; baseline: number } = { app: 0, client: 0, baseline: 0 };
 
-function startApp(redisUrl: string): {
-  port: Promise<number>;
-  pid: () => number | undefined;
-  stop: () => Promise<void>;
-} {
-  let child: ReturnType<typeof spawn> | undefined;
-  const port = freePort().then(async (p) => {
-    // BENCH_PROF_DIR: a CPU profile of the app (node --cpu-prof), to see where a lease or complete goes.
-    const prof = process.env.BENCH_PROF_DIR
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`]
-      : [];
-    child = spawn(process.execPath, [...prof, join(process.cwd(), 'dist', 'main.js')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        APP_ROLE: 'all',
-        PORT: String(p),
-        HOST: '127.0.0.1',
-        REDIS_URL: redisUrl,
-        API_KEYS: KEY,
-        RATE_LIMITS: 'default=1000000000,anonymous=1000000000', // limits on, out of the way
-        TASKS_QUEUE_NAME: 'bench-ext',
-        TASKS_EXTERNAL_TYPES: TYPE,
-        TASKS_RETENTION_COUNT: '100000', // as the baseline's removeOnComplete
-        INGEST_ENABLED: 'false',
-        K8S_AUTH: 'disabled',
-        LOG_LEVEL: 'warn',
-        LOG_REQUESTS: 'false',
-        SHUTDOWN_DELAY_MS: '0',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    for (let i = 0; ; i++) {
-      const ok = await fetch(`http://127.0.0.1:${p}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return p;
-      if (i > 300) throw new Error('app did not become ready');
-      await sleep(100);
-    }
-  });
-  const stop = () =>
-    new Promise<void>((r) => {
-      if (!child || child.exitCode !== null) return r();
-      child.once('exit', () => r());
-      child.kill('SIGTERM');
-    });
-  return { port, pid: () => child?.pid, stop };
+function startApp(redisUrl: string) {
+  // BENCH_PROF_DIR: a CPU profile of the app (node --cpu-prof), to see where a lease or complete goes.
+  const prof = process.env.BENCH_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`]
+    : [];
+  return startTaskApp(
+    redisUrl,
+    KEY,
+    {
+      NODE_ENV: 'production',
+      APP_ROLE: 'all',
+      TASKS_QUEUE_NAME: 'bench-ext',
+      TASKS_EXTERNAL_TYPES: TYPE,
+      K8S_AUTH: 'disabled',
+    },
+    prof,
+  );
 }
 
 /** Queues `n` tasks through the app's batch route (100 per request, 8 at a time). */

@@ -8,13 +8,11 @@
 // an `amount` is reached on its 1 s tick, which would round ours up to whole seconds.
 // Run after `npm run build`:
 //   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/tasks.bench.ts
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { freePort, startRedis } from '../scripts/stack/index.ts';
-import { baselineProcess, median, printedRate, sleep } from './common.ts';
+import { startRedis } from '../scripts/stack/index.ts';
+import { baselineProcess, median, printedRate, sleep, startTaskApp } from './common.ts';
 
 const N = Number(process.env.BENCH_TASKS ?? 10000);
 const WARMUP = 2000;
@@ -46,53 +44,12 @@ interface Shape {
   perRequest: number;
 }
 
-function startApp(
-  redisUrl: string,
-  role: string,
-  queueName: string,
-): { port: Promise<number>; stop: () => Promise<void> } {
-  let child: ReturnType<typeof spawn> | undefined;
-  const port = freePort().then(async (p) => {
-    child = spawn(
-      process.execPath,
-      [join(process.cwd(), 'dist', 'main.js') /* run from the repo root */],
-      {
-        env: {
-          ...process.env,
-          APP_ROLE: role,
-          PORT: String(p),
-          HOST: '127.0.0.1',
-          REDIS_URL: redisUrl,
-          API_KEYS: KEY,
-          RATE_LIMITS: 'default=1000000000,anonymous=1000000000', // limits on, out of the way
-          TASKS_QUEUE_NAME: queueName,
-          TASKS_CONCURRENCY: String(CONCURRENCY),
-          TASKS_RETENTION_COUNT: '100000', // every benchmarked task stays countable (baseline: the same)
-          INGEST_ENABLED: 'false',
-          LOG_LEVEL: 'warn',
-          LOG_REQUESTS: 'false',
-          SHUTDOWN_DELAY_MS: '0',
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    for (let i = 0; ; i++) {
-      const ok = await fetch(`http://127.0.0.1:${p}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return p;
-      if (i > 300) throw new Error(`app (${role}) did not become ready`);
-      await sleep(100);
-    }
+function startApp(redisUrl: string, role: string, queueName: string) {
+  return startTaskApp(redisUrl, KEY, {
+    APP_ROLE: role,
+    TASKS_QUEUE_NAME: queueName,
+    TASKS_CONCURRENCY: String(CONCURRENCY),
   });
-  const stop = () =>
-    new Promise<void>((r) => {
-      if (!child || child.exitCode !== null) return r();
-      child.once('exit', () => r());
-      child.kill('SIGTERM');
-    });
-  return { port, stop };
 }
 
 async function ours(redisUrl: string, shape: Shape): Promise<number> {
