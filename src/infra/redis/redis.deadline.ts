@@ -1,3 +1,5 @@
+import { afterPendingIo } from './loop-stall';
+
 /**
  * A Redis call bounded from the moment it is made. ioredis starts `commandTimeout` only when a
  * command is written, and with auto-pipelining it runs one pipeline per connection at a time:
@@ -49,7 +51,11 @@ class DeadlineQueue {
   }
 
   private arm(delay: number): void {
-    this.timer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(delay)));
+    // Swept after one I/O poll: replies received while this process stalled settle first.
+    this.timer = setTimeout(
+      () => afterPendingIo(() => this.sweep()),
+      Math.max(1, Math.ceil(delay)),
+    );
     this.timer.unref(); // a call in flight keeps the process alive, not its deadline
   }
 

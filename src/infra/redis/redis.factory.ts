@@ -1,5 +1,9 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../../config';
+import { tolerateLoopStalls } from './loop-stall';
+
+// Before any client exists: a stall of this process must not fail replies that arrived in time.
+tolerateLoopStalls();
 
 /**
  * Request-path client: fails fast instead of queueing while Redis is down (no offline queue,
