@@ -7,9 +7,9 @@ import { CompleteBatchPipe, LeaseBodyPipe } from './worker-bodies.pipe';
 
 const TOKEN = '0b6b1c1e-8a43-4d59-9a53-6f0e2d1c3b4a.60';
 
-const fieldsOf = (transform: () => unknown): string[] | 'ok' => {
+const fieldsOf = async (transform: () => Promise<unknown>): Promise<string[] | 'ok'> => {
   try {
-    transform();
+    await transform();
     return 'ok';
   } catch (e) {
     expect(e).toBeInstanceOf(BadRequestException);
@@ -25,26 +25,26 @@ const dtoAccepts = (dto: new () => object, body: unknown) =>
 describe('CompleteBatchPipe', () => {
   const pipe = new CompleteBatchPipe();
 
-  it('passes a body in the common shape through as it is (the hand-checked path)', () => {
+  it('passes a body in the common shape through as it is (the hand-checked path)', async () => {
     const body = { items: [{ id: 'task-1', leaseToken: TOKEN, result: { a: 1 } }] };
-    expect(pipe.transform(body)).toBe(body);
+    await expect(pipe.transform(body)).resolves.toBe(body);
   });
 
-  it('names the fields like CompleteBatchDto for anything else', () => {
-    expect(fieldsOf(() => pipe.transform({ items: [] }))).toEqual(['items']);
-    expect(fieldsOf(() => pipe.transform(undefined))).toEqual(['items']);
-    expect(fieldsOf(() => pipe.transform([1]))).toEqual(['body']);
+  it('names the fields like CompleteBatchDto for anything else', async () => {
+    expect(await fieldsOf(() => pipe.transform({ items: [] }))).toEqual(['items']);
+    expect(await fieldsOf(() => pipe.transform(undefined))).toEqual(['items']);
+    expect(await fieldsOf(() => pipe.transform([1]))).toEqual(['body']);
     expect(
-      fieldsOf(() =>
+      await fieldsOf(() =>
         pipe.transform({ items: [{ id: 'a', leaseToken: 'x' }, { leaseToken: TOKEN }] }),
       ),
     ).toEqual(['items.0.leaseToken', 'items.1.id']);
     expect(
-      fieldsOf(() => pipe.transform({ items: [{ id: 'a', leaseToken: TOKEN }], x: 1 })),
+      await fieldsOf(() => pipe.transform({ items: [{ id: 'a', leaseToken: TOKEN }], x: 1 })),
     ).toEqual(['x']);
   });
 
-  it('the hand check never accepts what CompleteBatchDto refuses', () => {
+  it('the hand check never accepts what CompleteBatchDto refuses', async () => {
     const item = fc.record(
       {
         id: fc.oneof(fc.string(), fc.constantFrom('a', '123', 'task-1', 'x'.repeat(129))),
@@ -54,9 +54,9 @@ describe('CompleteBatchPipe', () => {
       },
       { requiredKeys: [] },
     );
-    fc.assert(
-      fc.property(fc.array(item, { maxLength: 3 }), (items) => {
-        const accepted = fieldsOf(() => pipe.transform({ items })) === 'ok';
+    await fc.assert(
+      fc.asyncProperty(fc.array(item, { maxLength: 3 }), async (items) => {
+        const accepted = (await fieldsOf(() => pipe.transform({ items }))) === 'ok';
         if (accepted) expect(dtoAccepts(CompleteBatchDto, { items })).toBe(true);
       }),
     );
@@ -66,22 +66,24 @@ describe('CompleteBatchPipe', () => {
 describe('LeaseBodyPipe', () => {
   const pipe = new LeaseBodyPipe();
 
-  it('passes a body in the common shape through as it is', () => {
+  it('passes a body in the common shape through as it is', async () => {
     const body = { types: ['reports.pdf'], max: 10, waitSeconds: 20, leaseSeconds: 60 };
-    expect(pipe.transform(body)).toBe(body);
+    await expect(pipe.transform(body)).resolves.toBe(body);
   });
 
-  it('names the fields like LeaseTasksDto for anything else', () => {
+  it('names the fields like LeaseTasksDto for anything else', async () => {
     expect(
-      fieldsOf(() => pipe.transform({ types: ['a'], max: 0, waitSeconds: 21, leaseSeconds: 4 })),
+      await fieldsOf(() =>
+        pipe.transform({ types: ['a'], max: 0, waitSeconds: 21, leaseSeconds: 4 }),
+      ),
     ).toEqual(['max', 'waitSeconds', 'leaseSeconds']);
-    expect(fieldsOf(() => pipe.transform({ types: [] }))).toEqual(['types']);
-    expect(fieldsOf(() => pipe.transform({ types: ['bad type'] }))).toEqual(['types']);
-    expect(fieldsOf(() => pipe.transform({ types: ['a'], other: 1 }))).toEqual(['other']);
-    expect(fieldsOf(() => pipe.transform('x'))).toEqual(['body']);
+    expect(await fieldsOf(() => pipe.transform({ types: [] }))).toEqual(['types']);
+    expect(await fieldsOf(() => pipe.transform({ types: ['bad type'] }))).toEqual(['types']);
+    expect(await fieldsOf(() => pipe.transform({ types: ['a'], other: 1 }))).toEqual(['other']);
+    expect(await fieldsOf(() => pipe.transform('x'))).toEqual(['body']);
   });
 
-  it('the hand check never accepts what LeaseTasksDto refuses', () => {
+  it('the hand check never accepts what LeaseTasksDto refuses', async () => {
     const body = fc.record(
       {
         types: fc.array(fc.oneof(fc.string(), fc.constantFrom('a.b', 'ext.*', '.x')), {
@@ -94,9 +96,9 @@ describe('LeaseBodyPipe', () => {
       },
       { requiredKeys: [] },
     );
-    fc.assert(
-      fc.property(body, (b) => {
-        const accepted = fieldsOf(() => pipe.transform(b)) === 'ok';
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const accepted = (await fieldsOf(() => pipe.transform(b))) === 'ok';
         if (accepted) expect(dtoAccepts(LeaseTasksDto, b)).toBe(true);
       }),
     );
