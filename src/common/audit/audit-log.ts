@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { plainSibling } from '../../observability/logger';
+import { infoLines } from '../../observability/logger';
 import type { AuthedRequest } from '../auth/route-auth';
 
 /** The logger name audit lines carry (`"name":"audit"`), so a log shipper can route them apart. */
@@ -56,19 +56,15 @@ export function auditTarget(req: AuthedRequest, reply: FastifyReply): Bag | unde
  */
 export function installAuditLog(fastify: FastifyInstance, root: Logger): void {
   // At info whatever LOG_LEVEL says (an audit trail is not debug output), unless logs are off.
-  // Its fields are chosen here and never hold a secret: no redaction pass (plainSibling).
-  const audit = plainSibling(
-    root,
-    { name: AUDIT_LOGGER },
-    root.level === 'silent' ? 'silent' : 'info',
-  );
+  // Its fields are chosen here and never hold a secret: no redaction pass (infoLines).
+  const audit = infoLines(root, { name: AUDIT_LOGGER });
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     const status = reply.statusCode;
     const refused = status === 401 || status === 403;
     if (!refused && !MUTATING.has(request.method)) return done();
     const req = request as AuthedRequest;
     // Queue UI pages (GET) and assets are not mutations; its refusals are still audited.
-    audit.info(
+    audit(
       {
         keyId: req.apiKeyId ?? null,
         method: req.method,
