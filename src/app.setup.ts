@@ -15,7 +15,12 @@ import { applyCors } from './common/http/security';
 import { AnonymousLimiter } from './common/rate-limit/anonymous-limiter';
 import { allConfigs, appConfig, loadEnv } from './config';
 import { HttpMetrics } from './observability/http-metrics';
-import { AccessLog, createRootLogger, nestLoggerParams } from './observability/logger';
+import {
+  AccessLog,
+  createRootLogger,
+  lazyRequestLogger,
+  nestLoggerParams,
+} from './observability/logger';
 import { setupSwagger } from './swagger';
 
 export const VERSION: string = JSON.parse(
@@ -44,6 +49,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const logger = createRootLogger(appCfg);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    childLoggerFactory: lazyRequestLogger,
     logController: new AccessLog(appCfg.logRequests),
     bodyLimit: env.BODY_LIMIT_BYTES,
     genReqId: requestIdOf,
