@@ -89,19 +89,47 @@ describe('SendMessagesPipe', () => {
 
   it('hands the service the client’s own payloads, also through the DTO', async () => {
     // class-transformer's copy drops keys named like Object.prototype members.
-    const payload = { constructor: { a: 1 }, toString: 'x', n: 1 };
+    const payload = { toString: 'x', valueOf: 1, nested: { hasOwnProperty: [1] } };
     const common = { messages: [{ payload }] };
     const viaFallback = { messages: [{ payload, id: null }] };
     const a = (await pipe.transform(common, meta)).messages[0];
     const b = (await pipe.transform(viaFallback, meta)).messages[0];
     expect(a.payload).toBe(payload);
     expect(b.payload).toBe(payload);
+    expect(b.payload).toEqual({ toString: 'x', valueOf: 1, nested: { hasOwnProperty: [1] } });
     expect(Object.getPrototypeOf(b)).toBe(Object.prototype);
+  });
+
+  it.each([
+    { constructor: { a: 1 }, n: 1 },
+    { n: { list: [{ prototype: 1 }] } },
+    JSON.parse('{"a":{"__proto__":{"x":1}}}') as object,
+  ])(
+    'leaves a payload with a prototype key (%j) to the standard pipe, which strips it',
+    async (p) => {
+      const ours = await pipe.transform({ messages: [{ payload: structuredClone(p) }] }, meta);
+      const theirs = await viaDto({ messages: [{ payload: structuredClone(p) }] });
+      expect({ ok: ours }).toEqual(theirs);
+      expect(JSON.stringify(ours)).not.toMatch(/constructor|prototype|__proto__/);
+    },
+  );
+
+  it('leaves a payload nested deeper than DynamoDB stores to the standard pipe', async () => {
+    let payload: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) payload = { d: payload };
+    const body = { messages: [{ payload }] };
+    const out = await pipe.transform(body, meta);
+    expect(out).not.toBe(body); // the service then answers 400 naming the field
+    expect(out.messages[0].payload).toBe(payload);
   });
 
   it('the hand check never accepts what SendMessagesDto refuses', async () => {
     // Mostly near the common shape (so the hand check often says yes), with every edge case.
     const text = (max: number) => fc.string({ unit: 'binary', maxLength: max });
+    const key = fc.oneof(
+      { arbitrary: fc.string(), weight: 4 },
+      fc.constantFrom('constructor', 'prototype', '__proto__', 'toString', 'valueOf'),
+    );
     const id = fc.oneof(
       { arbitrary: fc.stringMatching(MESSAGE_ID), weight: 4 },
       text(140),
@@ -115,12 +143,13 @@ describe('SendMessagesPipe', () => {
       fc.constantFrom('\uD83D\uDE00'.repeat(65), 'a\uFE0F'.repeat(100), '\uFE0F', null, 1, []),
     );
     const payload = fc.oneof(
-      { arbitrary: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }), weight: 4 },
+      { arbitrary: fc.dictionary(key, fc.jsonValue(), { maxKeys: 3 }), weight: 4 },
+      fc.dictionary(key, fc.dictionary(key, fc.jsonValue(), { maxKeys: 2 }), { maxKeys: 2 }),
       fc.constantFrom(null, [], [1], 'x', 0, true, {}),
       fc.jsonValue(),
     );
     /** The value, or (weight `absent`) no such key at all. */
-    const key = <T>(arb: fc.Arbitrary<T>, present: number, absent: number) =>
+    const maybe = <T>(arb: fc.Arbitrary<T>, present: number, absent: number) =>
       fc.oneof(
         { arbitrary: arb, weight: present },
         { arbitrary: fc.constant(undefined), weight: absent },
@@ -132,10 +161,10 @@ describe('SendMessagesPipe', () => {
     const message = fc.oneof(
       {
         arbitrary: object({
-          payload: key(payload, 9, 1),
-          id: key(id, 1, 1),
-          source: key(source, 1, 1),
-          extra: key(fc.jsonValue(), 1, 9),
+          payload: maybe(payload, 9, 1),
+          id: maybe(id, 1, 1),
+          source: maybe(source, 1, 1),
+          extra: maybe(fc.jsonValue(), 1, 9),
         }),
         weight: 9,
       },
@@ -149,7 +178,7 @@ describe('SendMessagesPipe', () => {
             fc.constantFrom([], null, {}, 'x'),
             fc.integer({ min: 99, max: 102 }).map((n) => messages(n)),
           ),
-          extra: key(fc.jsonValue(), 1, 9),
+          extra: maybe(fc.jsonValue(), 1, 9),
         }),
         weight: 9,
       },
