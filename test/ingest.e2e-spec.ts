@@ -234,6 +234,24 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
     expect((await stored(compat.json().id))?.json().payload).toEqual(withCtor);
   });
 
+  it('answers 400 for a payload nested thousands of levels deep (class-transformer overflowed: 500)', async () => {
+    const deep = (n: number) => '{"d":'.repeat(n) + '1' + '}'.repeat(n);
+    for (const body of [
+      `{"messages":[{"payload":${deep(40)}}]}`,
+      `{"messages":[{"payload":${deep(20_000)}}]}`,
+      `{"messages":[{"payload":{},"extra":${deep(20_000)}}]}`,
+    ]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/ingest/messages',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: body,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+  });
+
   it('answers 404 for an id not stored and 400 for a malformed id', async () => {
     expect((await getItem('never-sent')).statusCode).toBe(404);
     const bad = await getItem('bad id!');
