@@ -205,7 +205,10 @@ describe('SendMessagesPipe', () => {
   it('the hand check accepts the common shape it is meant for', async () => {
     const message = fc.record(
       {
-        payload: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }),
+        // Keys the standard pipe strips (fast-check likes to generate them) take the other path.
+        payload: fc
+          .dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 })
+          .filter((p) => !/"(__proto__|prototype|constructor)":/.test(JSON.stringify(p))),
         id: fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/),
         source: fc.string({ minLength: 1, maxLength: 128 }),
       },
