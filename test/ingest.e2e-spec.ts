@@ -252,6 +252,14 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
     }
   });
 
+  it('stores a message sent with id and source null as one without them', async () => {
+    const res = await post({ messages: [{ id: null, source: null, payload: { n: 'nulls' } }] });
+    expect(res.statusCode).toBe(202);
+    const item = (await stored(res.json().messages[0].id))!.json();
+    expect(item.payload).toEqual({ n: 'nulls' });
+    expect(item.source).toBeUndefined();
+  });
+
   it('answers 404 for an id not stored and 400 for a malformed id', async () => {
     expect((await getItem('never-sent')).statusCode).toBe(404);
     const bad = await getItem('bad id!');

@@ -79,6 +79,14 @@ export class SendMessagesPipe implements PipeTransform<unknown, Promise<SendMess
       metatype: SendMessagesDto,
     })) as SendMessagesInput;
     const sent = (value as { messages: Array<{ payload: Record<string, unknown> }> }).messages;
-    return { messages: dto.messages.map((m, i) => ({ ...m, payload: sent[i].payload })) };
+    // `null` passes @IsOptional: it means absent. Passed on, `source: null` made an envelope the
+    // consumer refuses, which sent its whole pack (other requests' messages too) to the DLQ.
+    return {
+      messages: dto.messages.map(({ id, source }, i) => ({
+        payload: sent[i].payload,
+        ...(id != null ? { id } : {}),
+        ...(source != null ? { source } : {}),
+      })),
+    };
   }
 }
