@@ -215,6 +215,51 @@ describe('ingest: SQS → DynamoDB (role all)', () => {
     expect((await stored('big-numbers'))?.json().payload).toEqual(payload);
   });
 
+  it('stores payload keys named like Object.prototype members, on every path', async () => {
+    const payload = { toString: 'x', nested: { hasOwnProperty: [1], valueOf: 2 } };
+    expect((await post({ messages: [{ id: 'proto-keys', payload }] })).statusCode).toBe(202);
+    expect((await stored('proto-keys'))?.json().payload).toEqual(payload);
+    // `id: null` is off the hand-checked shape: SendMessagesDto validates it (and a UUID is made).
+    const viaDto = await post({ messages: [{ id: null, payload }] });
+    expect(viaDto.statusCode).toBe(202);
+    expect((await stored(viaDto.json().messages[0].id))?.json().payload).toEqual(payload);
+    // The validation pipe deletes `constructor` keys (prototype pollution); compat keeps them,
+    // and DynamoDB stores such an object as the map it is (the SDK took it for a class instance).
+    const withCtor = { constructor: { a: 1 }, n: 1 };
+    const v1 = await post({ messages: [{ id: 'ctor-key', payload: withCtor }] });
+    expect(v1.statusCode).toBe(202);
+    expect((await stored('ctor-key'))?.json().payload).toEqual({ n: 1 });
+    const compat = await post(withCtor, '/process_message');
+    expect(compat.statusCode).toBe(200);
+    expect((await stored(compat.json().id))?.json().payload).toEqual(withCtor);
+  });
+
+  it('answers 400 for a payload nested thousands of levels deep (class-transformer overflowed: 500)', async () => {
+    const deep = (n: number) => '{"d":'.repeat(n) + '1' + '}'.repeat(n);
+    for (const body of [
+      `{"messages":[{"payload":${deep(40)}}]}`,
+      `{"messages":[{"payload":${deep(20_000)}}]}`,
+      `{"messages":[{"payload":{},"extra":${deep(20_000)}}]}`,
+    ]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/ingest/messages',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: body,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('stores a message sent with id and source null as one without them', async () => {
+    const res = await post({ messages: [{ id: null, source: null, payload: { n: 'nulls' } }] });
+    expect(res.statusCode).toBe(202);
+    const item = (await stored(res.json().messages[0].id))!.json();
+    expect(item.payload).toEqual({ n: 'nulls' });
+    expect(item.source).toBeUndefined();
+  });
+
   it('answers 404 for an id not stored and 400 for a malformed id', async () => {
     expect((await getItem('never-sent')).statusCode).toBe(404);
     const bad = await getItem('bad id!');

@@ -21,6 +21,7 @@ import {
 } from './dto/responses.dto';
 import { SendMessagesDto } from './dto/send-messages.dto';
 import { IngestService } from './ingest.service';
+import { SendMessagesPipe, type SendMessagesInput } from './send-messages.pipe';
 import { RequireScope } from '../common/auth/scope.decorator';
 
 @ApiTags('ingest')
@@ -49,8 +50,12 @@ export class IngestController {
     type: NotAcceptedResponseDto,
     description: 'SQS did not take all of them',
   })
-  async send(@Body() dto: SendMessagesDto): Promise<SendMessagesResponseDto> {
-    return { messages: await this.ingest.accept(dto.messages) };
+  @ApiBody({ type: SendMessagesDto })
+  async send(
+    // An interface type, so the global pipe skips it: SendMessagesPipe validates.
+    @Body(SendMessagesPipe) body: SendMessagesInput,
+  ): Promise<SendMessagesResponseDto> {
+    return { messages: await this.ingest.accept(body.messages) };
   }
 
   @Get('messages/:id')

@@ -28,7 +28,29 @@ export function validationFailed(fields: FieldError[]): BadRequestException {
 export const invalidField = (field: string, message: string): BadRequestException =>
   validationFailed([{ field, messages: [message] }]);
 
-/** Also refuses a body that is JSON but not an object (`null`, an array, a number) for a DTO. */
+/**
+ * How deep a body validated against a DTO may nest. class-transformer copies a body recursively,
+ * so a body nested thousands of levels deep (a few tens of KB) overflowed the stack: a 500. No
+ * document of ours nests this deep (DynamoDB stores 32 levels; the ingest service names the field).
+ */
+export const MAX_BODY_DEPTH = 256;
+
+/** Whether a JSON value nests objects or arrays deeper than `max` levels (no recursion). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [v, depth] = top;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const key in v) stack.push([(v as Record<string, unknown>)[key], depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Also refuses a body that is JSON but not an object (`null`, an array, a number) for a DTO, and
+ * one nested deeper than MAX_BODY_DEPTH.
+ */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const isDto =
@@ -42,6 +64,11 @@ class StrictValidationPipe extends ValidationPipe {
     ) {
       throw invalidField('body', 'body must be a JSON object');
     }
+    if (isDto && nestedDeeperThan(value, MAX_BODY_DEPTH))
+      throw invalidField(
+        'body',
+        `body nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels`,
+      );
     return super.transform(value, metadata);
   }
 }

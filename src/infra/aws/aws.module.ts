@@ -64,8 +64,14 @@ function withoutLogging<C extends { middlewareStack: { remove(name: string): boo
         DynamoDBDocumentClient.from(ddb, {
           // Numbers are JSON doubles when they reach us: store them as they are (beyond 2^53 the
           // SDK would throw before sending) and read them back as doubles (not BigInt, which
-          // cannot be answered as JSON, nor an error for 1e20).
-          marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
+          // cannot be answered as JSON, nor an error for 1e20). A JSON object with a key named
+          // `constructor` looks like a class instance to the SDK, which would refuse it for good
+          // (the message would end in the dead-letter queue): store it as the map it is.
+          marshallOptions: {
+            removeUndefinedValues: true,
+            allowImpreciseNumbers: true,
+            convertClassInstanceToMap: true,
+          },
           unmarshallOptions: { wrapNumbers: (n: string) => Number(n) },
         }),
     },
