@@ -1,5 +1,5 @@
 import { BadRequestException, type ArgumentMetadata } from '@nestjs/common';
-import { validationPipe } from '../common/errors/validation';
+import { MAX_BODY_DEPTH, validationPipe } from '../common/errors/validation';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { CreateTaskPipe } from './create-task.pipe';
 import { MAX_PRIORITY } from './task.types';
@@ -20,6 +20,18 @@ describe('CreateTaskPipe', () => {
 
   it('passes a body in the common shape through as it is (the hand-checked path)', async () => {
     const body = { type: 'echo', payload: { a: [1] }, id: 'job-1', priority: 1, maxAttempts: 3 };
+    await expect(pipe.transform(body, meta)).resolves.toBe(body);
+  });
+
+  it('refuses a common-shape body whose payload nests deeper than MAX_BODY_DEPTH (was a 500)', async () => {
+    let payload: unknown = 1;
+    for (let i = 0; i < 20_000; i++) payload = { d: payload };
+    expect(await errorOf(pipe.transform({ type: 'echo', payload }, meta))).toMatchObject({
+      errors: [{ field: 'body', messages: [expect.stringMatching(/deeper than/)] }],
+    });
+    let ok: unknown = 1;
+    for (let i = 0; i < MAX_BODY_DEPTH - 1; i++) ok = { d: ok };
+    const body = { type: 'echo', payload: ok };
     await expect(pipe.transform(body, meta)).resolves.toBe(body);
   });
 

@@ -1,5 +1,5 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
-import { validationPipe } from '../common/errors/validation';
+import { refuseDeepBody, validationPipe } from '../common/errors/validation';
 import { isPlainObject } from '../common/primitives/objects';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { isCommonItem } from './task-batch.pipe';
@@ -16,7 +16,10 @@ export class CreateTaskPipe implements PipeTransform<unknown, Promise<SubmitTask
   private readonly standard = validationPipe();
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<SubmitTask> {
-    if (isPlainObject(value) && isCommonItem(value)) return value as unknown as SubmitTask;
+    if (isPlainObject(value) && isCommonItem(value)) {
+      refuseDeepBody(value); // the payload is not read here, and the service serializes it
+      return value as unknown as SubmitTask;
+    }
     return (await this.standard.transform(value, {
       ...metadata,
       metatype: CreateTaskDto,

@@ -102,6 +102,13 @@ describe('TaskBatchPipe', () => {
     expect(fieldsOf(body).sort()).toEqual([...fields].sort());
   });
 
+  it('refuses a batch nested deeper than MAX_BODY_DEPTH anywhere, payload or field (was a 500)', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = { d: deep };
+    expect(fieldsOf({ tasks: [{ type: 'echo', payload: deep }] })).toEqual(['body']);
+    expect(fieldsOf({ tasks: [{ type: 'echo' }, { type: deep }] })).toEqual(['body']);
+  });
+
   it('accepts exactly MAX_BATCH items', () => {
     expect(pipe.transform({ tasks: many(MAX_BATCH) }).tasks).toHaveLength(MAX_BATCH);
   });

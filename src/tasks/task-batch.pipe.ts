@@ -5,6 +5,7 @@ import type { FieldError } from '../common/errors/error-body';
 import {
   flattenValidationErrors,
   invalidField,
+  refuseDeepBody,
   validationFailed,
 } from '../common/errors/validation';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -36,6 +37,7 @@ export class TaskBatchPipe implements PipeTransform<unknown, TaskBatchInput> {
     if (value !== undefined && !isPlainObject(value))
       throw invalid('body', 'body must be a JSON object');
     const body = value ?? {};
+    refuseDeepBody(body); // before class-transformer copies an item, or the service a payload
     const fields: FieldError[] = [];
     for (const key of Object.keys(body)) {
       if (key !== 'tasks')

@@ -48,6 +48,15 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
 }
 
 /**
+ * 400 on `body` for a body nested deeper than MAX_BODY_DEPTH: for every pipe that reads a body,
+ * before anything recursive (class-transformer, JSON.stringify of a payload) meets it.
+ */
+export function refuseDeepBody(value: unknown): void {
+  if (nestedDeeperThan(value, MAX_BODY_DEPTH))
+    throw invalidField('body', `body nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels`);
+}
+
+/**
  * Also refuses a body that is JSON but not an object (`null`, an array, a number) for a DTO, and
  * one nested deeper than MAX_BODY_DEPTH.
  */
@@ -64,11 +73,7 @@ class StrictValidationPipe extends ValidationPipe {
     ) {
       throw invalidField('body', 'body must be a JSON object');
     }
-    if (isDto && nestedDeeperThan(value, MAX_BODY_DEPTH))
-      throw invalidField(
-        'body',
-        `body nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels`,
-      );
+    if (isDto) refuseDeepBody(value);
     return super.transform(value, metadata);
   }
 }
