@@ -155,27 +155,21 @@ class LazyChildLogger implements FastifyBaseLogger {
     this.real.level = level;
   }
 
-  // Methods on the prototype, not closures per instance: one object per request, nothing else.
-  fatal(...args: unknown[]): void {
-    (this.real.fatal as AnyLogFn).apply(this.real, args);
-  }
-  error(...args: unknown[]): void {
-    (this.real.error as AnyLogFn).apply(this.real, args);
-  }
-  warn(...args: unknown[]): void {
-    (this.real.warn as AnyLogFn).apply(this.real, args);
-  }
-  info(...args: unknown[]): void {
-    (this.real.info as AnyLogFn).apply(this.real, args);
-  }
-  debug(...args: unknown[]): void {
-    (this.real.debug as AnyLogFn).apply(this.real, args);
-  }
-  trace(...args: unknown[]): void {
-    (this.real.trace as AnyLogFn).apply(this.real, args);
-  }
-  silent(...args: unknown[]): void {
-    (this.real.silent as AnyLogFn).apply(this.real, args);
+  // The level methods live on the prototype, not as closures per instance: one object per
+  // request, nothing else. Each forwards to the real child, made on first use.
+  declare fatal: FastifyBaseLogger['fatal'];
+  declare error: FastifyBaseLogger['error'];
+  declare warn: FastifyBaseLogger['warn'];
+  declare info: FastifyBaseLogger['info'];
+  declare debug: FastifyBaseLogger['debug'];
+  declare trace: FastifyBaseLogger['trace'];
+  declare silent: FastifyBaseLogger['silent'];
+  static {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)
+      this.prototype[level] = function (this: LazyChildLogger, ...args: unknown[]) {
+        const real = this.real;
+        (real[level] as AnyLogFn).apply(real, args);
+      } as FastifyBaseLogger[typeof level];
   }
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
