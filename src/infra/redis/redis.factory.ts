@@ -74,8 +74,10 @@ export function createRedisClient(cfg: ConnectionCfg, extra: RedisOptions = {}):
  * then waits for its node's connect, bounded by the command timeout (set when it is queued) and
  * the connect timeout (a node connection that fails ends, with no reconnect, and fails what it
  * holds); before the first slot map, and while the Cluster reconnects, commands still fail at
- * once ("Cluster isn't ready") instead of piling up to run later. Checked against ioredis 6.0
- * (cluster/index.js, tryConnection).
+ * once ("Cluster isn't ready") instead of piling up to run later. A command that timed out while
+ * queued is still written if the node then connects: like any "Command timed out", it may have
+ * run (the 503's usual meaning; key-free increments are reconciled). Checked against ioredis 6.0
+ * (cluster/index.js, tryConnection; redis/event_handler.js, the offline queue on ready).
  */
 function queueWhileNodeConnects(cluster: Cluster): void {
   Object.defineProperty(cluster.options, 'enableOfflineQueue', {
