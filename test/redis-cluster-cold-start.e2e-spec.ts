@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { closeRedis, createRedisClient } from '../src/infra/redis/redis.factory';
 import { auth, bootApp } from './support/app';
 import { redisEnv } from './support/redis-modes';
 import { uniqueQueue } from './support/tasks';
@@ -67,4 +68,38 @@ describe('Redis Cluster: a fresh app serves its first burst without 503', () => 
       expect(answers.slice(0, 48).every((r) => r.json().value === 1)).toBe(true);
     },
   );
+});
+
+/**
+ * ioredis schedules each periodic slot-map refresh from the callback of the one before: a client
+ * closed while a refresh was in flight went on refreshing every second for good, and the process
+ * (here: Jest) did not exit. src/infra/redis/cluster-refresh.ts; internals read for observation only.
+ */
+describe('Redis Cluster: a client closed during a slot-map refresh stops refreshing', () => {
+  it('no refresh timer is left once the in-flight refresh ends', async () => {
+    const redis = createRedisClient({
+      mode: 'cluster',
+      url: process.env.TEST_REDIS_CLUSTER_URL!,
+      seeds: [process.env.TEST_REDIS_CLUSTER_URL!],
+      commandTimeoutMs: 1000,
+    });
+    const internals = redis as unknown as { isRefreshing: boolean; slotsTimer: unknown };
+    await new Promise((r) => redis.once('ready', r));
+    // The periodic refresh runs every second; close the client while one is in flight.
+    const deadline = Date.now() + 5000;
+    while (!internals.isRefreshing) {
+      if (Date.now() > deadline) throw new Error('no periodic refresh seen in 5 s');
+      await new Promise((r) => setImmediate(r));
+    }
+    await closeRedis(redis);
+    // The refresh in flight ends within slotsRefreshTimeout (1 s); a next round would be set by then.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect({
+      refreshing: internals.isRefreshing,
+      timerLeft: internals.slotsTimer !== null,
+    }).toEqual({
+      refreshing: false,
+      timerLeft: false,
+    });
+  });
 });

@@ -1,9 +1,12 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../../config';
+import { stopRefreshWhenClosed } from './cluster-refresh';
 import { tolerateLoopStalls } from './loop-stall';
 
-// Before any client exists: a stall of this process must not fail replies that arrived in time.
+// Before any client exists: a stall of this process must not fail replies that arrived in time,
+// and a closed Cluster must not go on refreshing its slot map.
 tolerateLoopStalls();
+stopRefreshWhenClosed();
 
 /**
  * Request-path client: fails fast instead of queueing while Redis is down (no offline queue,
