@@ -65,8 +65,8 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
   /**
    * Every built-in queue, queue 0 first. Queues 1… are opened when the producer connection is
    * ready and opened again if their start failed: BullMQ's first command (INFO, sent to any node
-   * of a cluster) fails on the fail-fast connection while a node connection is still coming up,
-   * and a Queue keeps that failure for good. A queue is listed only once started; before that,
+   * of a cluster) fails on the fail-fast connection when that node is down or unreachable, and
+   * a Queue keeps that failure for good. A queue is listed only once started; before that,
    * or while one restarts, this throws the 503 (request paths first wait briefly in whenOpen).
    */
   get all(): Queue[] {
@@ -122,7 +122,7 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
       else this.extra[i - 1] = q;
     } catch {
       void q.close().catch(() => undefined);
-      // Its INFO went to a node that is down or still connecting: try again soon, not only on
+      // Its INFO went to a node that is down or unreachable: try again soon, not only on
       // the next request (a Queue never recovers from a failed start).
       setTimeout(() => this.openMissing(), 200).unref();
     } finally {

@@ -75,8 +75,8 @@ export async function untilRedisReady(app: {
     return codes.every((c) => c.statusCode === 200);
   });
   // The same for the task producer's connections (another client): a task list reads every queue.
-  // Known gap, not hidden: a new pod's first requests to a node still connecting answer 503
-  // (ioredis connects to cluster nodes lazily; see the closing note of the Redis Cluster issue).
+  // (A first request to a node still connecting waits for it, not 503: that is checked on its
+  // own, without these warm-ups, by test/redis-cluster-cold-start.e2e-spec.ts.)
   await wait(async () => {
     const codes = await Promise.all(
       Array.from({ length: 3 }, () =>

@@ -1,9 +1,12 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../../config';
+import { stopRefreshWhenClosed } from './cluster-refresh';
 import { tolerateLoopStalls } from './loop-stall';
 
-// Before any client exists: a stall of this process must not fail replies that arrived in time.
+// Before any client exists: a stall of this process must not fail replies that arrived in time,
+// and a closed Cluster must not go on refreshing its slot map.
 tolerateLoopStalls();
+stopRefreshWhenClosed();
 
 /**
  * Request-path client: fails fast instead of queueing while Redis is down (no offline queue,
@@ -41,13 +44,12 @@ type ConnectionCfg = Pick<RedisConfig, 'mode' | 'url' | 'seeds' | 'commandTimeou
  */
 export function createRedisClient(cfg: ConnectionCfg, extra: RedisOptions = {}): Redis {
   if (cfg.mode !== 'cluster') return createRedis(cfg.url, cfg.commandTimeoutMs, extra);
-  return createCluster(cfg, {
+  const cluster = createCluster(cfg, {
     // No auto-pipelining in a cluster: ioredis follows a MOVED/ASK for a pipeline only when every
     // command in it failed with the same redirection, and an auto-pipeline mixes slots of one node,
     // so during a slot migration or a failover callers got the raw MOVED (a 500). Each command on
     // its own is redirected by itself. (Measured cost: docs/scaling.md.)
     enableAutoPipelining: false,
-    enableOfflineQueue: false,
     // A command whose node connection closed under it may have run (and replicated) before the
     // node died: re-sending it to the new primary could apply an increment twice. It fails (503,
     // reconciled like any lost reply); MOVED/ASK/TRYAGAIN/CLUSTERDOWN, never executed, are followed.
@@ -59,7 +61,33 @@ export function createRedisClient(cfg: ConnectionCfg, extra: RedisOptions = {}):
       autoResendUnfulfilledCommands: false,
       ...extra,
     },
-  }) as unknown as Redis;
+  });
+  queueWhileNodeConnects(cluster);
+  return cluster as unknown as Redis;
+}
+
+/**
+ * ioredis connects to a cluster node only when a command first needs it, and with the offline
+ * queue off it refuses ("Connection is closed.") every other command for that node until the
+ * connect completes: a new pod's first burst, spread over the slots, got 503s for nodes it had
+ * not used yet (test/redis-cluster-cold-start.e2e-spec.ts). The Cluster reads this option on each
+ * command, and only for two things: may a command go to a node connection that is not ready yet
+ * (the node's own offline queue holds it until the connect ends), and may the Cluster queue a
+ * command while it has no slot map. So it is on exactly while the Cluster is ready: a command
+ * then waits for its node's connect, bounded by the command timeout (set when it is queued) and
+ * the connect timeout (a node connection that fails ends, with no reconnect, and fails what it
+ * holds); before the first slot map, and while the Cluster reconnects, commands still fail at
+ * once ("Cluster isn't ready") instead of piling up to run later. A command that timed out while
+ * queued is still written if the node then connects: like any "Command timed out", it may have
+ * run (the 503's usual meaning; key-free increments are reconciled). Checked against ioredis 6.0
+ * (cluster/index.js, tryConnection; redis/event_handler.js, the offline queue on ready).
+ */
+function queueWhileNodeConnects(cluster: Cluster): void {
+  Object.defineProperty(cluster.options, 'enableOfflineQueue', {
+    get: () => cluster.status === 'ready',
+    configurable: true,
+    enumerable: true,
+  });
 }
 
 /**
