@@ -39,7 +39,8 @@ let installed = false;
  * command only after pending I/O was read (see afterPendingIo). ioredis has no option for it, so
  * its one method is replaced, once, before any client is made (redis.factory imports this).
  * Checked against ioredis 6.0: the method, `_commandTimeoutTimer` (cleared by the command when
- * it settles) and `isSettled` are as used here; loop-stall.spec.ts fails if that changes.
+ * it settles) and `isSettled` are as used here; test/redis-loop-stall.e2e-spec.ts (replies kept
+ * through a stall, a reply that never comes still timing out) fails if the method changes.
  */
 export function tolerateLoopStalls(): void {
   if (installed) return;
