@@ -3,6 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException } from '../common/errors/error-body';
 
+/** Deletes the claim only if it still holds this request's token. */
+const DEL_IF_OURS = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+
 /** How long a claim outlives a request that died holding it (far above any request's own bound). */
 export const CLAIM_TTL_MS = 30_000;
 
@@ -31,9 +34,18 @@ export class TaskIdClaims {
     const token = randomUUID();
     const deadline = Date.now() + this.waitMs;
     for (;;) {
-      const got = await Promise.all(
-        keys.map((k) => this.redis.set(k, token, 'PX', CLAIM_TTL_MS, 'NX')),
-      );
+      let got: Array<string | null>;
+      try {
+        got = await Promise.all(
+          keys.map((k) => this.redis.set(k, token, 'PX', CLAIM_TTL_MS, 'NX')),
+        );
+      } catch (e) {
+        // A SET whose reply was lost (Redis stalled or hung, the command timed out) may have
+        // taken its claim: without this, every replay of the id (what a client does after the
+        // 503) waited on our claim and answered 503 until its TTL ran out, 30 s.
+        await this.releaseOwn(keys, token);
+        throw e;
+      }
       if (got.every((r) => r === 'OK')) break;
       // All or none: a batch holding some ids while waiting for others could wait on a batch
       // that holds those and waits for these.
@@ -57,5 +69,16 @@ export class TaskIdClaims {
    */
   private async release(keys: string[]): Promise<void> {
     if (keys.length) await this.redis.del(...keys).catch(() => undefined);
+  }
+
+  /**
+   * Drops those of `keys` that hold our token, and only those: which SETs applied is unknown, and
+   * a claim another request holds is not ours to drop. Sent on the connection that sent the SETs,
+   * so Redis runs it after them if it runs them at all; if it is lost too, the claims expire.
+   */
+  private async releaseOwn(keys: string[], token: string): Promise<void> {
+    await Promise.all(
+      keys.map((k) => this.redis.eval(DEL_IF_OURS, 1, k, token).catch(() => undefined)),
+    );
   }
 }
