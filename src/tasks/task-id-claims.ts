@@ -27,8 +27,14 @@ export class TaskIdClaims {
     private readonly waitMs: number,
   ) {}
 
-  /** Runs `fn` holding a claim on every id (none: runs it at once). */
-  async hold<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding a claim on every id (none: runs it at once). `until` (performance.now()
+   * time): when the request was answered 503 (its route deadline); claims taken after that are
+   * dropped at once instead of running `fn`: a SET that waited behind a hung pipeline and went out
+   * once Redis answered again would otherwise store the task late and hold its id meanwhile, and
+   * the client's replay after the 503 would wait on it and answer 503 again.
+   */
+  async hold<T>(ids: string[], fn: () => Promise<T>, until = Infinity): Promise<T> {
     if (!ids.length) return fn();
     const keys = [...new Set(ids)].map((id) => `${this.prefix}:claim:${id}`);
     const token = randomUUID();
@@ -46,7 +52,11 @@ export class TaskIdClaims {
         await this.releaseOwn(keys, token);
         throw e;
       }
-      if (got.every((r) => r === 'OK')) break;
+      if (got.every((r) => r === 'OK')) {
+        if (performance.now() <= until) break;
+        await this.release(keys);
+        throw new DependencyUnavailableException('Redis');
+      }
       // All or none: a batch holding some ids while waiting for others could wait on a batch
       // that holds those and waits for these.
       await this.release(keys.filter((_, i) => got[i] === 'OK'));
