@@ -139,6 +139,13 @@ describe.each(['hang', 'stall'] as const)('task routes while Redis %ss', (mode) 
         call('POST', '/v1/tasks/complete', {
           items: [{ id: `${tag}-nolease-${i}`, leaseToken }],
         }),
+      'POST /v1/schedules': (i) =>
+        call('POST', '/v1/schedules', {
+          name: `${tag}-sched-${i}`,
+          everyMs: 60_000,
+          task: { type: 'echo', payload: { i } },
+        }),
+      'DELETE /v1/schedules/:name': (i) => call('DELETE', `/v1/schedules/${tag}-nosched-${i}`),
       'GET /v1/schedules': () => call('GET', '/v1/schedules'),
       'GET /v1/schedules/:name': () => call('GET', `/v1/schedules/${tag}-none`),
     };
