@@ -3,7 +3,6 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   BadRequestException,
   ConflictException,
-  HttpException,
   Inject,
   Injectable,
   NotFoundException,
@@ -13,14 +12,7 @@ import type { Redis } from 'ioredis';
 import { DependencyUnavailableException, type FieldError } from '../common/errors/error-body';
 import { validationFailed } from '../common/errors/validation';
 import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../config';
-import {
-  BULLMQ_PRODUCER,
-  isBullJobLocked,
-  isBullJobNotInState,
-  isRedisUnavailable,
-  ReplicaWait,
-  waitReady,
-} from '../infra/redis';
+import { BULLMQ_PRODUCER, isBullJobLocked, isBullJobNotInState, ReplicaWait } from '../infra/redis';
 import { inSpan, propagationMetadata } from '../observability/tracing/spans';
 import { ExternalQueues } from './external/external-queues';
 import { TaskIdClaims } from './task-id-claims';
@@ -28,6 +20,7 @@ import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskQueues } from './task-queues';
 import { checkType, typeAllowed } from './task-access';
 import { TaskRegistry } from './task-registry';
+import { ROUTE_DEADLINE_COMMANDS, routeRedisOp } from './redis-op';
 import { ownerOf, toTask, visibleTo } from './task.mapper';
 import { DEFAULT_PRIORITY, statusOf, type Task, type TaskCaller } from './task.types';
 import { TasksMetrics } from './tasks.metrics';
@@ -126,8 +119,9 @@ export class TasksService {
   /** Creates a task; with a client id, the same body again returns the existing task (created: false). */
   async submit(input: SubmitTask, who?: TaskCaller): Promise<Submitted> {
     const item = this.prepare(input, who);
+    const until = this.routeDeadline();
     return this.redisOp(() =>
-      this.claimed(item.clientId ? [item.id] : [], () => this.store(item, who)),
+      this.claimed(item.clientId ? [item.id] : [], () => this.store(item, who), until),
     );
   }
 
@@ -179,7 +173,8 @@ export class TasksService {
   async submitBatch(inputs: SubmitTask[], who?: TaskCaller): Promise<Submitted[]> {
     const items = this.prepareBatch(inputs, who);
     const ids = items.filter((it) => it.clientId).map((it) => it.id);
-    return this.redisOp(() => this.claimed(ids, () => this.storeBatch(items, who)));
+    const until = this.routeDeadline();
+    return this.redisOp(() => this.claimed(ids, () => this.storeBatch(items, who), until));
   }
 
   private async storeBatch(items: Prepared[], who?: TaskCaller): Promise<Submitted[]> {
@@ -254,8 +249,13 @@ export class TasksService {
   }
 
   /** Runs a submission holding claims on its client ids, where ids could race across queues. */
-  private claimed<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
-    return this.claims ? this.claims.hold(ids, fn) : fn();
+  private claimed<T>(ids: string[], fn: () => Promise<T>, until: number): Promise<T> {
+    return this.claims ? this.claims.hold(ids, fn, until) : fn();
+  }
+
+  /** When a route called now answers 503 at the latest (routeRedisOp's deadline). */
+  private routeDeadline(): number {
+    return performance.now() + this.redisCfg.commandTimeoutMs * ROUTE_DEADLINE_COMMANDS;
   }
 
   async get(id: string, who?: TaskCaller): Promise<Task> {
@@ -524,27 +524,11 @@ export class TasksService {
     if (!ok.every(Boolean)) throw unavailable();
   }
 
-  /** Runs Redis work only on a ready connection, bounded in time; outages become 503. */
-  private async redisOp<T>(fn: () => Promise<T>): Promise<T> {
-    const budget = this.redisCfg.commandTimeoutMs;
-    // A connect in flight (startup, or a reconnect about to succeed) gets a short grace, no more.
-    if (this.producer.status === 'connecting' || this.producer.status === 'connect') {
-      await waitReady(this.producer, Math.min(budget, 500));
-    }
-    if (this.producer.status !== 'ready') throw unavailable();
-    await this.queues.whenOpen(budget * 2);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable()), budget * 3);
-    });
-    try {
-      return await Promise.race([fn(), timeout]);
-    } catch (e) {
-      if (!(e instanceof HttpException) && isRedisUnavailable(e)) throw unavailable();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Redis work bounded from the call (routeRedisOp), once every queue is open; outages become 503. */
+  private redisOp<T>(fn: () => Promise<T>): Promise<T> {
+    return routeRedisOp(this.producer, this.redisCfg.commandTimeoutMs, fn, (ms) =>
+      this.queues.whenOpen(ms),
+    );
   }
 }
 

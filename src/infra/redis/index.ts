@@ -6,3 +6,4 @@ export * from './bullmq.connection';
 export * from './bullmq.module';
 export * from './redis.deadline';
 export * from './replica-wait';
+export { afterPendingIo } from './loop-stall';

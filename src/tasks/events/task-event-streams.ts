@@ -2,8 +2,15 @@ import type { ServerResponse } from 'node:http';
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DependencyUnavailableException } from '../../common/errors/error-body';
 import { appError } from '../../common/errors/error-codes';
-import { taskEventsConfig, type TaskEventsConfig } from '../../config';
-import { isRedisUnavailable } from '../../infra/redis';
+import {
+  redisConfig,
+  taskEventsConfig,
+  type RedisConfig,
+  type TaskEventsConfig,
+} from '../../config';
+import type { Redis } from 'ioredis';
+import { BULLMQ_PRODUCER, isRedisUnavailable } from '../../infra/redis';
+import { routeRedisOp } from '../redis-op';
 import type { Task, TaskCaller } from '../task.types';
 import { TasksService } from '../tasks.service';
 import { streamIdAfter, TaskEventsHub, type TaskEvent } from './task-events.hub';
@@ -104,6 +111,8 @@ export class TaskEventStreams {
     @Inject(taskEventsConfig.KEY) private readonly cfg: TaskEventsConfig,
     private readonly hub: TaskEventsHub,
     private readonly tasks: TasksService,
+    @Inject(BULLMQ_PRODUCER) private readonly producer: Redis,
+    @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
   ) {}
 
   /** Open streams of a key in this process. */
@@ -138,45 +147,65 @@ export class TaskEventStreams {
       if (left > 0) this.perKey.set(key, left);
       else this.perKey.delete(key);
     };
-    let stream: TaskEventStream | undefined;
+    // Every Redis step (locate, subscribe, the past, the task) under one route deadline from the
+    // call (routeRedisOp); a stream that opens after the 503 was answered is dropped at once.
+    let opening: Promise<TaskEventStream> | undefined;
     try {
-      const { queue } = await this.tasks.locate(id, who);
-      const initial: Frame[] = [];
-      let cursor: string;
-      let subscribed: { stream?: TaskEventStream } = {};
-      // Subscribed first (events buffered), then the past read: no event can fall in between.
-      const buffer: TaskEvent[] = [];
-      const unsubscribe = await this.hub.subscribe(queue, id, (e) =>
-        subscribed.stream ? subscribed.stream.listener(e) : buffer.push(e),
+      return await routeRedisOp(
+        this.producer,
+        this.redisCfg.commandTimeoutMs,
+        () => (opening = this.build(id, who, lastEventId, release)),
       );
-      try {
-        if (lastEventId) {
-          const past = await this.hub.since(queue, id, lastEventId);
-          initial.push(...past.events);
-          cursor = past.cursor;
-          if (!past.events.some((e) => e.terminal)) {
-            const task = await this.tasks.get(id, who);
-            const state = stateFrame(task, cursor);
-            if (state.terminal) initial.push(state); // finished, its final event trimmed away
-          }
-        } else {
-          cursor = await this.hub.lastId(queue);
-          initial.push(stateFrame(await this.tasks.get(id, who), cursor));
-        }
-      } catch (e) {
-        unsubscribe();
-        throw e;
-      }
-      stream = new TaskEventStream(initial, cursor, this.cfg.keepAliveMs, release);
-      stream.unsubscribe = unsubscribe;
-      subscribed = { stream };
-      for (const e of buffer) stream.listener(e);
-      return stream;
     } catch (e) {
       release();
+      void opening?.then(
+        (late) => late.unsubscribe(),
+        () => undefined,
+      );
       if (!(e instanceof HttpException) && isRedisUnavailable(e))
         throw new DependencyUnavailableException('Redis');
       throw e;
     }
+  }
+
+  /** The stream's first frames and its subscription; `release` frees its slot when it ends. */
+  private async build(
+    id: string,
+    who: TaskCaller | undefined,
+    lastEventId: string | undefined,
+    release: () => void,
+  ): Promise<TaskEventStream> {
+    const { queue } = await this.tasks.locate(id, who);
+    const initial: Frame[] = [];
+    let cursor: string;
+    let subscribed: { stream?: TaskEventStream } = {};
+    // Subscribed first (events buffered), then the past read: no event can fall in between.
+    const buffer: TaskEvent[] = [];
+    const unsubscribe = await this.hub.subscribe(queue, id, (e) =>
+      subscribed.stream ? subscribed.stream.listener(e) : buffer.push(e),
+    );
+    try {
+      if (lastEventId) {
+        const past = await this.hub.since(queue, id, lastEventId);
+        initial.push(...past.events);
+        cursor = past.cursor;
+        if (!past.events.some((e) => e.terminal)) {
+          const task = await this.tasks.get(id, who);
+          const state = stateFrame(task, cursor);
+          if (state.terminal) initial.push(state); // finished, its final event trimmed away
+        }
+      } else {
+        cursor = await this.hub.lastId(queue);
+        initial.push(stateFrame(await this.tasks.get(id, who), cursor));
+      }
+    } catch (e) {
+      unsubscribe();
+      throw e;
+    }
+    const stream = new TaskEventStream(initial, cursor, this.cfg.keepAliveMs, release);
+    stream.unsubscribe = unsubscribe;
+    subscribed = { stream };
+    for (const e of buffer) stream.listener(e);
+    return stream;
   }
 }

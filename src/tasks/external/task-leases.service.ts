@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DependencyUnavailableException } from '../../common/errors/error-body';
 import { appError } from '../../common/errors/error-codes';
 import { validationFailed } from '../../common/errors/validation';
 import { redisConfig, type RedisConfig } from '../../config';
-import { BULLMQ_PRODUCER, isBullLockLost, isRedisUnavailable, waitReady } from '../../infra/redis';
+import { BULLMQ_PRODUCER, isBullLockLost } from '../../infra/redis';
+import { routeRedisOp } from '../redis-op';
 import { TaskRegistry } from '../task-registry';
 import { toTask } from '../task.mapper';
 import { checkType, typeAllowed } from '../task-access';
@@ -294,24 +294,8 @@ export class TaskLeases {
     return e && e.job.id === id && e.until > Date.now() ? e.job : undefined;
   }
 
-  /** Like TasksService: only on a ready connection, bounded in time; outages become 503. */
-  private async redisOp<T>(fn: () => Promise<T>): Promise<T> {
-    const budget = this.redisCfg.commandTimeoutMs;
-    if (this.producer.status === 'connecting' || this.producer.status === 'connect')
-      await waitReady(this.producer, Math.min(budget, 500));
-    if (this.producer.status !== 'ready') throw new DependencyUnavailableException('Redis');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DependencyUnavailableException('Redis')), budget * 3);
-    });
-    try {
-      return await Promise.race([fn(), timeout]);
-    } catch (e) {
-      if (!(e instanceof HttpException) && isRedisUnavailable(e))
-        throw new DependencyUnavailableException('Redis');
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Like TasksService: on a ready connection, bounded from the call (routeRedisOp); outages become 503. */
+  private redisOp<T>(fn: () => Promise<T>): Promise<T> {
+    return routeRedisOp(this.producer, this.redisCfg.commandTimeoutMs, fn);
   }
 }

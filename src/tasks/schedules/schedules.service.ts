@@ -7,12 +7,15 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import type { JobSchedulerJson, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { CronExpressionParser } from 'cron-parser';
 import { appError } from '../../common/errors/error-codes';
 import type { FieldError } from '../../common/errors/error-body';
 import { validationFailed } from '../../common/errors/validation';
-import { tasksConfig, type TasksConfig } from '../../config';
+import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../../config';
+import { BULLMQ_PRODUCER } from '../../infra/redis';
 import { ExternalQueues } from '../external/external-queues';
+import { routeRedisOp } from '../redis-op';
 import { TaskRegistry } from '../task-registry';
 import { TaskQueues } from '../task-queues';
 import { DEFAULT_PRIORITY } from '../task.types';
@@ -34,11 +37,20 @@ export class SchedulesService {
     @Inject(tasksConfig.KEY) private readonly cfg: TasksConfig,
     private readonly registry: TaskRegistry,
     private readonly external: ExternalQueues,
+    @Inject(BULLMQ_PRODUCER) private readonly producer: Redis,
+    @Inject(redisConfig.KEY) private readonly redisCfg: RedisConfig,
   ) {}
 
   /** Creates a schedule; the same body again answers it unchanged (created: false); another body is 409. */
   async create(body: CreateScheduleDto): Promise<{ schedule: ScheduleDto; created: boolean }> {
     const spec = this.validate(body);
+    return this.redisOp(() => this.store(body, spec));
+  }
+
+  private async store(
+    body: CreateScheduleDto,
+    spec: ScheduleDto,
+  ): Promise<{ schedule: ScheduleDto; created: boolean }> {
     const existing = await this.find(body.name);
     if (existing) {
       const view = this.view(existing.json);
@@ -78,30 +90,41 @@ export class SchedulesService {
     return { schedule: this.view(stored.json), created: true };
   }
 
-  async list(): Promise<ScheduleDto[]> {
-    const queues = [
-      ...(await this.builtIn()),
-      ...(await this.external.known()).map((t) => this.external.queue(t)),
-    ];
-    const all = await Promise.all(queues.map((q) => q.getJobSchedulers(0, -1, true)));
-    return all
-      .flat()
-      .map((j) => this.view(j))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  list(): Promise<ScheduleDto[]> {
+    return this.redisOp(async () => {
+      const queues = [
+        ...(await this.builtIn()),
+        ...(await this.external.known()).map((t) => this.external.queue(t)),
+      ];
+      const all = await Promise.all(queues.map((q) => q.getJobSchedulers(0, -1, true)));
+      return all
+        .flat()
+        .map((j) => this.view(j))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    });
   }
 
-  async get(name: string): Promise<ScheduleDto> {
-    const found = await this.find(name);
-    if (!found) throw new NotFoundException(`Schedule ${name} not found`);
-    return this.view(found.json);
+  get(name: string): Promise<ScheduleDto> {
+    return this.redisOp(async () => {
+      const found = await this.find(name);
+      if (!found) throw new NotFoundException(`Schedule ${name} not found`);
+      return this.view(found.json);
+    });
   }
 
   /** Stops the schedule; a task of it already queued stays (delete it by id if needed). */
-  async remove(name: string): Promise<ScheduleDto> {
-    const found = await this.find(name);
-    if (!found) throw new NotFoundException(`Schedule ${name} not found`);
-    await found.queue.removeJobScheduler(name);
-    return this.view(found.json);
+  remove(name: string): Promise<ScheduleDto> {
+    return this.redisOp(async () => {
+      const found = await this.find(name);
+      if (!found) throw new NotFoundException(`Schedule ${name} not found`);
+      await found.queue.removeJobScheduler(name);
+      return this.view(found.json);
+    });
+  }
+
+  /** Every route's Redis work under one deadline from the call, as the task routes (routeRedisOp). */
+  private redisOp<T>(fn: () => Promise<T>): Promise<T> {
+    return routeRedisOp(this.producer, this.redisCfg.commandTimeoutMs, fn);
   }
 
   private async find(name: string): Promise<{ queue: Queue; json: JobSchedulerJson } | undefined> {
