@@ -130,8 +130,9 @@ describe.each(REDIS_MODES)('task events (SSE, real Redis, %s)', (mode: RedisMode
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });
+  let closed = false;
   afterAll(async () => {
-    await app.close();
+    if (!closed) await app.close();
     redis.disconnect();
   });
 
@@ -334,6 +335,22 @@ describe.each(REDIS_MODES)('task events (SSE, real Redis, %s)', (mode: RedisMode
     ]);
     const anonymous = await app.inject({ method: 'GET', url: `/v1/tasks/${id}/events` });
     expect(anonymous.statusCode).toBe(401);
+  });
+
+  // Last in this block: it closes the app. A Cluster given to BullMQ is not closed by BullMQ, and
+  // the external workers' ones were never closed: each kept refreshing its slot map every second
+  // (Jest did not exit after this suite).
+  it('closing the app closes every Redis Cluster client its external workers made', async () => {
+    const clusters = (app.get(ExternalQueues) as unknown as { clusters: Cluster[] }).clusters;
+    if (mode === 'cluster') expect(clusters.length).toBeGreaterThan(0);
+    else expect(clusters).toEqual([]);
+    closed = true;
+    await app.close();
+    // Disconnected ('close' or 'end'), and no slot-map refresh left to run (ioredis's timer).
+    expect(clusters.filter((c) => c.status !== 'close' && c.status !== 'end')).toEqual([]);
+    expect(
+      clusters.map((c) => (c as unknown as { slotsTimer: unknown }).slotsTimer ?? null),
+    ).toEqual(clusters.map(() => null));
   });
 });
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../../config';
 import { BULLMQ_PRODUCER, bullPrefix, bullWorkerConnection } from '../../infra/redis';
 import { TasksMetrics } from '../tasks.metrics';
@@ -23,6 +23,8 @@ export class ExternalQueues implements OnApplicationShutdown {
   readonly types: ExternalTypes;
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Map<string, Worker>();
+  /** The workers' Cluster clients (cluster mode), closed after the workers. */
+  private readonly clusters: Cluster[] = [];
   private readonly waiters = new Set<() => void>();
   /** External types seen in the Redis set by this process (the set only grows). */
   private readonly seen = new Set<string>();
@@ -86,7 +88,10 @@ export class ExternalQueues implements OnApplicationShutdown {
    */
   private workerConnection(): ReturnType<typeof bullWorkerConnection> {
     const conn = bullWorkerConnection(this.redisCfg);
-    return this.redisCfg.mode === 'cluster' ? conn : { ...conn, enableAutoPipelining: true };
+    if (this.redisCfg.mode !== 'cluster') return { ...conn, enableAutoPipelining: true };
+    // A Cluster is a client, not options: BullMQ does not close a client it was given.
+    this.clusters.push(conn as Cluster);
+    return conn;
   }
 
   /** Records that `type` has tasks, so lookups by id know its queue. */
@@ -150,5 +155,6 @@ export class ExternalQueues implements OnApplicationShutdown {
     this.notify();
     await Promise.allSettled([...this.workers.values()].map((w) => w.close(true)));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    for (const c of this.clusters) c.disconnect();
   }
 }
