@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { CounterService } from '../src/counter';
 import { auth, bootApp } from './support/app';
 import { sleep, startLoad } from './support/load';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startProxiedRedis, type ProxiedRedis } from './support/redis-proxy';
+import type { TcpProxy } from './support/tcp-proxy';
 
 jest.setTimeout(40_000);
 
@@ -20,17 +20,16 @@ jest.setTimeout(40_000);
  * and holds the end state. Redis with its append-only file, as in fault-counter.
  */
 describe('fault under load: counter while Redis stalls its answers', () => {
-  let redis: RedisProcess;
+  let redis: ProxiedRedis;
   let proxy: TcpProxy;
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    redis = await startRedis(undefined, { dataDir: mkdtempSync(join(tmpdir(), 'stall-')) });
-    proxy = await startTcpProxy(Number(new URL(redis.url).port));
-    app = await bootApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, INGEST_ENABLED: 'false' });
+    redis = await startProxiedRedis({ dataDir: mkdtempSync(join(tmpdir(), 'stall-')) });
+    proxy = redis.proxy;
+    app = await bootApp({ REDIS_URL: redis.url, INGEST_ENABLED: 'false' });
   });
   afterAll(async () => {
     await app?.close();
-    await proxy?.close();
     await redis?.stop();
   });
 

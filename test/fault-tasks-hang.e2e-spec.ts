@@ -1,9 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LightMyRequestResponse } from 'fastify';
-import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { auth, bootApp } from './support/app';
 import { msUntil, sleep, startLoad, summary } from './support/load';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startProxiedRedis, type ProxiedRedis } from './support/redis-proxy';
+import type { TcpProxy } from './support/tcp-proxy';
 import { uniqueQueue } from './support/tasks';
 
 jest.setTimeout(90_000);
@@ -34,15 +34,15 @@ type Res = LightMyRequestResponse;
  * task, not a second one) if it did.
  */
 describe.each(['hang', 'stall'] as const)('task routes while Redis %ss', (mode) => {
-  let redis: RedisProcess;
+  let redis: ProxiedRedis;
   let proxy: TcpProxy;
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    redis = await startRedis();
-    proxy = await startTcpProxy(Number(new URL(redis.url).port));
+    redis = await startProxiedRedis();
+    proxy = redis.proxy;
     app = await bootApp({
       APP_ROLE: 'api',
-      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      REDIS_URL: redis.url,
       INGEST_ENABLED: 'false',
       TASKS_QUEUE_NAME: uniqueQueue(`hang-${mode}`),
       TASKS_EXTERNAL_TYPES: 'ext.*',
@@ -50,7 +50,6 @@ describe.each(['hang', 'stall'] as const)('task routes while Redis %ss', (mode) 
   });
   afterAll(async () => {
     await app?.close();
-    await proxy?.close();
     await redis?.stop();
   });
 

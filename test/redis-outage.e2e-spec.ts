@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startRedis, type RedisProcess } from '../scripts/stack/index.ts';
 import { auth, bootApp } from './support/app';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startProxiedRedis, type ProxiedRedis } from './support/redis-proxy';
+import type { TcpProxy } from './support/tcp-proxy';
 
 /**
  * Redis stops and comes back (a Redis of this suite's own, so the other suites are not disturbed):
@@ -95,17 +96,16 @@ describe('Redis outage: readiness and counters', () => {
  * everything answers again once the proxy resumes.
  */
 describe.each(['hang', 'stall'] as const)('Redis that %ss: readiness and counters', (mode) => {
-  let redis: RedisProcess;
+  let redis: ProxiedRedis;
   let proxy: TcpProxy;
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    redis = await startRedis();
-    proxy = await startTcpProxy(Number(new URL(redis.url).port));
-    app = await bootApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, INGEST_ENABLED: 'false' });
+    redis = await startProxiedRedis();
+    proxy = redis.proxy;
+    app = await bootApp({ REDIS_URL: redis.url, INGEST_ENABLED: 'false' });
   });
   afterAll(async () => {
     await app.close();
-    await proxy.close();
     await redis.stop();
   });
 
