@@ -102,7 +102,7 @@ describe.each(['hang', 'stall'] as const)('task routes while Redis %ss', (mode) 
     // Each route PER_ROUTE times at once, every route at once. Under `stall` the commands reach
     // Redis and apply, so the writes target tasks the checks after the cut do not need.
     const routes: Record<string, (i: number) => Promise<Res>> = {
-      'POST /v1/tasks': () => call('POST', '/v1/tasks', { type: 'echo', payload: {} }),
+      'POST /v1/tasks': (i) => call('POST', '/v1/tasks', { type: 'echo', payload: { anon: i } }),
       'POST /v1/tasks (client id)': (i) =>
         call('POST', '/v1/tasks', { type: 'echo', id: `${tag}-cut-${i}`, payload: { i } }),
       'POST /v1/tasks (external type)': (i) =>
@@ -111,7 +111,7 @@ describe.each(['hang', 'stall'] as const)('task routes while Redis %ss', (mode) 
         call('POST', '/v1/tasks/batch', {
           tasks: [
             { type: 'echo', id: `${tag}-batch-${i}-a`, payload: {} },
-            { type: 'echo', payload: {} },
+            { type: 'echo', payload: { anon: i } },
           ],
         }),
       'GET /v1/tasks/:id': () => call('GET', `/v1/tasks/${ids.read}`),
@@ -236,5 +236,39 @@ describe.each(['hang', 'stall'] as const)('task routes while Redis %ss', (mode) 
         `${replays.filter((r) => r.status === 200).length} had been stored (replay: 200)`,
     );
     expect(replays.filter((r) => r.status !== 200 && r.status !== 202)).toEqual([]);
+
+    // A task without a client id answered 503 is taken back, even if its write reached Redis (as
+    // under `stall`): the client never saw its id, and retrying the 503 would queue it twice.
+    const anonymous = async () => {
+      let left = 0;
+      let cursor: string | null = null;
+      do {
+        const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page = (await call('GET', `/v1/tasks?type=echo&limit=100${q}`)).json() as {
+          items: Array<{ payload: { anon?: number } | null }>;
+          nextCursor: string | null;
+        };
+        left += page.items.filter((t) => t.payload?.anon !== undefined).length;
+        cursor = page.nextCursor;
+      } while (cursor);
+      return left;
+    };
+    await msUntil(async () => (await anonymous()) === 0, 15_000, 250).catch(async (e) => {
+      throw new Error(
+        `${await anonymous()} tasks answered 503 without a client id are stored: ${e}`,
+      );
+    });
+    // A batch answered 503 is completed by its replay: its item with a client id is stored once
+    // (whether its write had reached Redis or not), the item without one is queued afresh.
+    const batches = await Promise.all(
+      Array.from({ length: PER_ROUTE }, (_, i) => routes['POST /v1/tasks/batch'](i)),
+    );
+    expect(batches.filter((r) => r.statusCode >= 300).map((r) => r.body)).toEqual([]);
+    for (const [i, res] of batches.entries()) {
+      const [named, fresh] = res.json().items as Array<{ task: { id: string; payload: unknown } }>;
+      expect(named.task.id).toBe(`${tag}-batch-${i}-a`);
+      expect(fresh.task.payload).toEqual({ anon: i });
+    }
+    expect(await anonymous()).toBe(PER_ROUTE);
   });
 });

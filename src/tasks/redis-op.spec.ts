@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableException } from '../common/errors/error-body';
-import { ROUTE_DEADLINE_COMMANDS, routeRedisOp } from './redis-op';
+import { ROUTE_DEADLINE_COMMANDS, routeRedisOp, type RouteCall } from './redis-op';
 
 // Only `status` is read when the connection is ready.
 const ready = { status: 'ready' } as Redis;
@@ -36,5 +36,32 @@ describe('routeRedisOp', () => {
     expect(waited).toBeGreaterThanOrEqual(ROUTE_DEADLINE_COMMANDS * MS - 1);
     // Not prepare's wait + a full deadline after it (what the route paid before).
     expect(waited).toBeLessThan((ROUTE_DEADLINE_COMMANDS + 2) * MS);
+  });
+
+  it('tells the work when the route answered 503 without it, and only then', async () => {
+    const undone: string[] = [];
+    // The deadline wins: the work hears of it (also what it registers after), and still runs on.
+    let finish!: () => void;
+    let seen!: RouteCall;
+    const late = routeRedisOp(ready, MS, async (call) => {
+      seen = call;
+      call.onExpired(() => undone.push('late'));
+      await new Promise<void>((r) => (finish = r));
+    });
+    await expect(late).rejects.toBeInstanceOf(DependencyUnavailableException);
+    expect(undone).toEqual(['late']);
+    seen.onExpired(() => undone.push('registered after'));
+    expect(undone).toEqual(['late', 'registered after']);
+    finish();
+    // The work answers first (even one that fails): nothing to undo, now or later.
+    await routeRedisOp(ready, MS, async (call) => call.onExpired(() => undone.push('in time')));
+    await expect(
+      routeRedisOp(ready, MS, async (call) => {
+        call.onExpired(() => undone.push('failed in time'));
+        throw new Error('WRONGTYPE');
+      }),
+    ).rejects.toThrow('WRONGTYPE');
+    await sleep((ROUTE_DEADLINE_COMMANDS + 1) * MS);
+    expect(undone).toEqual(['late', 'registered after']);
   });
 });

@@ -12,7 +12,13 @@ import type { Redis } from 'ioredis';
 import { DependencyUnavailableException, type FieldError } from '../common/errors/error-body';
 import { validationFailed } from '../common/errors/validation';
 import { redisConfig, tasksConfig, type RedisConfig, type TasksConfig } from '../config';
-import { BULLMQ_PRODUCER, isBullJobLocked, isBullJobNotInState, ReplicaWait } from '../infra/redis';
+import {
+  BULLMQ_PRODUCER,
+  connectTimeoutMs,
+  isBullJobLocked,
+  isBullJobNotInState,
+  ReplicaWait,
+} from '../infra/redis';
 import { inSpan, propagationMetadata } from '../observability/tracing/spans';
 import { ExternalQueues } from './external/external-queues';
 import { TaskIdClaims } from './task-id-claims';
@@ -20,7 +26,8 @@ import { TaskPages, type Page, type PageQuery } from './task-pages';
 import { TaskQueues } from './task-queues';
 import { checkType, typeAllowed } from './task-access';
 import { TaskRegistry } from './task-registry';
-import { ROUTE_DEADLINE_COMMANDS, routeRedisOp } from './redis-op';
+import { ROUTE_DEADLINE_COMMANDS, routeRedisOp, type RouteCall } from './redis-op';
+import { takeBack } from './take-back';
 import { ownerOf, toTask, visibleTo } from './task.mapper';
 import { DEFAULT_PRIORITY, statusOf, type Task, type TaskCaller } from './task.types';
 import { TasksMetrics } from './tasks.metrics';
@@ -120,12 +127,12 @@ export class TasksService {
   async submit(input: SubmitTask, who?: TaskCaller): Promise<Submitted> {
     const item = this.prepare(input, who);
     const until = this.routeDeadline();
-    return this.redisOp(() =>
-      this.claimed(item.clientId ? [item.id] : [], () => this.store(item, who), until),
+    return this.redisOp((call) =>
+      this.claimed(item.clientId ? [item.id] : [], () => this.store(item, call, who), until),
     );
   }
 
-  private async store(item: Prepared, who?: TaskCaller): Promise<Submitted> {
+  private async store(item: Prepared, call: RouteCall, who?: TaskCaller): Promise<Submitted> {
     if (item.clientId) {
       const existing = await inSpan('tasks.idempotency_check', {}, async (span) => {
         const job = await this.findJob(item.id);
@@ -138,12 +145,15 @@ export class TasksService {
     }
     await this.rememberExternal([item]);
     const target = this.queueFor(item.fp.type);
-    const added = await target.add(
-      item.fp.type,
-      item.fp.payload,
-      this.jobOptions(item.id, item.fp, item.owner),
-    );
-    await this.confirmStored([target]);
+    const added = await this.undoneUnlessAnswered([item], call, async () => {
+      const job = await target.add(
+        item.fp.type,
+        item.fp.payload,
+        this.jobOptions(item.id, item.fp, item.owner),
+      );
+      await this.confirmStored([target]);
+      return job;
+    });
     this.external.notify();
     if (item.clientId) {
       // add() is a no-op on an existing id: read back what is stored, in case another request won a race.
@@ -174,10 +184,16 @@ export class TasksService {
     const items = this.prepareBatch(inputs, who);
     const ids = items.filter((it) => it.clientId).map((it) => it.id);
     const until = this.routeDeadline();
-    return this.redisOp(() => this.claimed(ids, () => this.storeBatch(items, who), until));
+    return this.redisOp((call) =>
+      this.claimed(ids, () => this.storeBatch(items, call, who), until),
+    );
   }
 
-  private async storeBatch(items: Prepared[], who?: TaskCaller): Promise<Submitted[]> {
+  private async storeBatch(
+    items: Prepared[],
+    call: RouteCall,
+    who?: TaskCaller,
+  ): Promise<Submitted[]> {
     // One round trip: the producer connection pipelines these automatically.
     const existing = await Promise.all(
       items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
@@ -196,17 +212,18 @@ export class TasksService {
     const fresh = items.filter((_, i) => !existing[i]);
     await this.rememberExternal(fresh);
     const added = fresh.length
-      ? await inSpan(
-          `add ${this.queues.main.name} (batch)`,
-          { 'messaging.system': 'bullmq', 'messaging.batch.message_count': fresh.length },
-          () => this.addAtomically(fresh),
-          { kind: 3 /* PRODUCER */ },
-        )
+      ? await this.undoneUnlessAnswered(fresh, call, async () => {
+          const jobs = await inSpan(
+            `add ${this.queues.main.name} (batch)`,
+            { 'messaging.system': 'bullmq', 'messaging.batch.message_count': fresh.length },
+            () => this.addAtomically(fresh),
+            { kind: 3 /* PRODUCER */ },
+          );
+          await this.confirmStored([...new Set(fresh.map((it) => this.queueFor(it.fp.type)))]);
+          return jobs;
+        })
       : [];
-    if (fresh.length) {
-      await this.confirmStored([...new Set(fresh.map((it) => this.queueFor(it.fp.type)))]);
-      this.external.notify();
-    }
+    if (fresh.length) this.external.notify();
     // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
     const stored = await Promise.all(
       fresh.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
@@ -392,10 +409,8 @@ export class TasksService {
    *
    * Several queues in cluster mode (TASKS_QUEUE_SHARDS > 1): a MULTI cannot span hash slots, so
    * one MULTI per queue, sent together. Every job is built and checked before any is sent; if a
-   * MULTI then fails (a node lost, a slot moving) the answer is 503 at once, as for a lost reply,
-   * and the jobs the others stored are removed again in the background (takeBack: retried while the
-   * client follows the cluster). A job a worker took meanwhile runs; a replay with client ids
-   * completes the batch exactly once (docs/tasks.md).
+   * MULTI then fails (a node lost, a slot moving) the answer is 503 at once, as for a lost reply
+   * (the caller, undoneUnlessAnswered, then takes back what may have been stored).
    */
   private async addAtomically(items: Prepared[]): Promise<Job[]> {
     const client: IRedisClient = createIORedisClient(this.producer); // the proxy the Queue itself uses
@@ -425,12 +440,46 @@ export class TasksService {
       }),
     );
     const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (!failed) return jobs;
-    if (multis.length > 1)
-      void takeBack(
-        multis.filter((_, i) => sent[i].status === 'fulfilled').flatMap((m) => m.group),
-      );
-    throw failed.reason;
+    if (failed) throw failed.reason;
+    return jobs;
+  }
+
+  /**
+   * Writes tasks with `write` (which stores them, then confirms); if the route does not answer
+   * with them (`write` throws, or the route's deadline answers 503 first), the tasks without a
+   * client id are taken back: their ids are fresh UUIDs the client never saw, so nothing could
+   * ever reconcile them, and a client retrying the 503 would queue them twice. Whatever `write`
+   * stored, even partly (one MULTI of a batch per cluster node) or late (a reply lost, a write
+   * still in flight), is removed: a 503 without client ids queues nothing, but for a task a
+   * worker took in between, which runs. Tasks with client ids stay: the client's replay finds
+   * them (200, created: false) and completes the rest exactly once; removing them could race that
+   * replay and lose a task it was told is stored.
+   */
+  private async undoneUnlessAnswered<T>(
+    items: Prepared[],
+    call: RouteCall,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    const anonymous = items.filter((it) => !it.clientId);
+    let undone = false;
+    const undo = () => {
+      if (undone || !anonymous.length) return;
+      undone = true;
+      const placed = anonymous.map((it) => ({ queue: this.queueFor(it.fp.type), id: it.id }));
+      const cmd = this.redisCfg.commandTimeoutMs;
+      void takeBack(placed, () => this.producer.status === 'ready', {
+        giveUpMs: 10_000,
+        lateMs: connectTimeoutMs(cmd) + cmd,
+        retryMs: 200,
+      });
+    };
+    call.onExpired(undo);
+    try {
+      return await write();
+    } catch (e) {
+      undo();
+      throw e;
+    }
   }
 
   private created(item: Prepared, job: Job): Submitted {
@@ -525,7 +574,7 @@ export class TasksService {
   }
 
   /** Redis work bounded from the call (routeRedisOp), once every queue is open; outages become 503. */
-  private redisOp<T>(fn: () => Promise<T>): Promise<T> {
+  private redisOp<T>(fn: (call: RouteCall) => Promise<T>): Promise<T> {
     return routeRedisOp(this.producer, this.redisCfg.commandTimeoutMs, fn, (ms) =>
       this.queues.whenOpen(ms),
     );
@@ -542,22 +591,4 @@ function groupBy<T>(items: T[], key: (item: T, index: number) => string): T[][] 
     else groups.set(k, [it]);
   }
   return [...groups.values()];
-}
-
-/**
- * Removes the jobs of a batch answered 503 (see addAtomically), retrying every 200 ms for up to
- * 10 s: right after a node loss the cluster client refuses every command for a moment while it
- * reloads the slot map. A job a worker holds (it became active) is left to run.
- */
-async function takeBack(jobs: Job[], deadline = Date.now() + 10_000): Promise<void> {
-  let left = jobs;
-  while (left.length) {
-    const results = await Promise.allSettled(left.map((job) => job.remove()));
-    left = left.filter((_, i) => {
-      const r = results[i];
-      return r.status === 'rejected' && !isBullJobLocked(r.reason);
-    });
-    if (!left.length || Date.now() > deadline) return;
-    await new Promise((r) => setTimeout(r, 200).unref());
-  }
 }

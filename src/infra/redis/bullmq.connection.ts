@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisConfig } from '../../config';
-import { createCluster, createRedisClient } from './redis.factory';
+import { connectTimeoutMs, createCluster, createRedisClient } from './redis.factory';
 
 /** The producer-side ioredis client BullMQ queues share (fail-fast; see bullProducerConnection). */
 export const BULLMQ_PRODUCER = Symbol('BULLMQ_PRODUCER');
@@ -45,7 +45,7 @@ export function bullWorkerConnection(cfg: RedisConfig): RedisOptions | Cluster {
       clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** times, 5000),
       redisOptions: {
         maxRetriesPerRequest: null,
-        connectTimeout: Math.max(cfg.commandTimeoutMs, 1000),
+        connectTimeout: connectTimeoutMs(cfg.commandTimeoutMs),
         connectionName: 'bullmq-worker',
       },
     });
@@ -53,7 +53,7 @@ export function bullWorkerConnection(cfg: RedisConfig): RedisOptions | Cluster {
     url: cfg.url, // rediss:// turns TLS on by itself
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
-    connectTimeout: Math.max(cfg.commandTimeoutMs, 1000),
+    connectTimeout: connectTimeoutMs(cfg.commandTimeoutMs),
     retryStrategy: (times: number) => Math.min(100 * 2 ** times, 5000),
     connectionName: 'bullmq-worker',
   };

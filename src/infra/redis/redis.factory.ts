@@ -9,6 +9,14 @@ tolerateLoopStalls();
 stopRefreshWhenClosed();
 
 /**
+ * How long a connect may take (every client of ours): the command timeout, at least 1 s (a TLS
+ * handshake to ElastiCache takes a few round trips). A command queued while its connection comes
+ * up may therefore still be written up to this long after it was queued.
+ */
+export const connectTimeoutMs = (commandTimeoutMs: number): number =>
+  Math.max(commandTimeoutMs, 1000);
+
+/**
  * Request-path client: fails fast instead of queueing while Redis is down (no offline queue,
  * one retry, a command timeout), and reconnects by itself in the background.
  */
@@ -23,7 +31,7 @@ export function createRedis(
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
-    connectTimeout: Math.max(commandTimeoutMs, 1000),
+    connectTimeout: connectTimeoutMs(commandTimeoutMs),
     retryStrategy: (times) => Math.min(50 * 2 ** times, 1000),
     // ioredis would re-send, after reconnecting, the commands that were in flight when the
     // connection dropped, even those whose callers already got "Command timed out" (a 503): an
@@ -57,7 +65,7 @@ export function createRedisClient(cfg: ConnectionCfg, extra: RedisOptions = {}):
     redisOptions: {
       maxRetriesPerRequest: 1,
       commandTimeout: cfg.commandTimeoutMs,
-      connectTimeout: Math.max(cfg.commandTimeoutMs, 1000),
+      connectTimeout: connectTimeoutMs(cfg.commandTimeoutMs),
       autoResendUnfulfilledCommands: false,
       ...extra,
     },
