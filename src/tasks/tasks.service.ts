@@ -460,6 +460,7 @@ export class TasksService {
     call: RouteCall,
     write: () => Promise<T>,
   ): Promise<T> {
+    if (call.expired) throw unavailable(); // answered 503 already: write nothing more
     const anonymous = items.filter((it) => !it.clientId);
     let undone = false;
     const undo = () => {
