@@ -469,7 +469,7 @@ export class TasksService {
       const placed = anonymous.map((it) => ({ queue: this.queueFor(it.fp.type), id: it.id }));
       const cmd = this.redisCfg.commandTimeoutMs;
       void takeBack(placed, () => this.producer.status === 'ready', {
-        giveUpMs: 10_000,
+        giveUpMs: 30_000, // a managed Redis (ElastiCache) fails over in 10-30 s
         lateMs: connectTimeoutMs(cmd) + cmd,
         retryMs: 200,
       });
