@@ -1,5 +1,6 @@
 import { BadRequestException, type ValidationError } from '@nestjs/common';
 import { IsOptional } from 'class-validator';
+import fc from 'fast-check';
 import {
   flattenValidationErrors,
   MAX_BODY_DEPTH,
@@ -42,6 +43,17 @@ describe('nestedDeeperThan', () => {
     expect(nestedDeeperThan(nest(4), 3)).toBe(true);
     expect(nestedDeeperThan({ a: 1, b: [1, 2, { c: nest(2) }] }, 5)).toBe(false);
     expect(nestedDeeperThan({ a: 1, b: [1, 2, { c: nest(2) }] }, 4)).toBe(true);
+  });
+
+  it('agrees with a plain recursive depth on any JSON value', () => {
+    // Levels of objects and arrays: a scalar 0, an empty object or array 1.
+    const depth = (v: unknown): number =>
+      typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depth)) : 0;
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 9 }), (v, max) => {
+        expect(nestedDeeperThan(v, max)).toBe(depth(v) > max);
+      }),
+    );
   });
 
   it('walks a body nested far deeper than the stack allows without overflowing', () => {
