@@ -194,10 +194,7 @@ export class TasksService {
     call: RouteCall,
     who?: TaskCaller,
   ): Promise<Submitted[]> {
-    // One round trip: the producer connection pipelines these automatically.
-    const existing = await Promise.all(
-      items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
-    );
+    const existing = await this.lookUp(items);
     const others = items.filter((it, i) => existing[i] && !visibleTo(existing[i], who));
     if (others.length)
       throw new ConflictException({
@@ -225,9 +222,7 @@ export class TasksService {
       : [];
     if (fresh.length) this.external.notify();
     // As in submit(): a racing request may have taken a client id between the look-up and the MULTI.
-    const stored = await Promise.all(
-      fresh.map((it) => (it.clientId ? this.findJob(it.id) : undefined)),
-    );
+    const stored = await this.lookUp(fresh);
     const lost = new Set(
       fresh.filter(
         (it, i) =>
@@ -247,22 +242,39 @@ export class TasksService {
             .catch(() => undefined),
         ),
     );
-    const created = new Map(
-      fresh.flatMap((it, i) => (lost.has(it) ? [] : [[it, this.created(it, added[i])] as const])),
-    );
+    const kept = lost.size ? fresh.filter((it) => !lost.has(it)) : fresh;
+    this.countSubmitted(kept);
     if (lost.size)
       throw conflict(
         [...lost].map((it) => it.id),
         'the other tasks of this batch were queued',
       );
-    return Promise.all(
-      items.map(async (it, i) => {
-        const job = existing[i];
-        return job
-          ? { task: await this.view(job), created: false }
-          : (created.get(it) as Submitted);
-      }),
-    );
+    const jobs = new Map(fresh.map((it, i) => [it, added[i]]));
+    const views = existing.some(Boolean)
+      ? await Promise.all(existing.map((job) => job && this.view(job)))
+      : [];
+    return items.map((it, i): Submitted => {
+      const view = views[i];
+      if (view) return { task: view, created: false };
+      const job = jobs.get(it) as Job;
+      return { task: toTask(job, it.fp.delayMs ? 'delayed' : 'queued'), created: true };
+    });
+  }
+
+  /**
+   * The stored job of each item with a client id, in one round trip (the producer connection
+   * pipelines the reads); a batch without client ids reads nothing.
+   */
+  private async lookUp(items: Prepared[]): Promise<Array<Job | undefined>> {
+    if (!items.some((it) => it.clientId)) return new Array<undefined>(items.length);
+    return Promise.all(items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)));
+  }
+
+  /** tasks_submitted_total for the tasks a batch created: one increment per type, not per task. */
+  private countSubmitted(items: Prepared[]): void {
+    const byType = new Map<string, number>();
+    for (const it of items) byType.set(it.fp.type, (byType.get(it.fp.type) ?? 0) + 1);
+    for (const [type, n] of byType) this.metrics.submitted.inc({ type }, n);
   }
 
   /** Runs a submission holding claims on its client ids, where ids could race across queues. */
