@@ -25,7 +25,8 @@ export interface TakeBackTiming {
  * and a route answered at its deadline may have writes in flight). A task a worker holds (remove
  * answers 0) is left to run. Tries are skipped while the connection is not ready, and spaced
  * out while they fail: under a Redis that hangs, every submission answered 503 starts one of
- * these, and each try costs a command that waits out its timeout (~6 tries in 10 s, not 50).
+ * these, and each try costs a command that waits out its timeout (~6 tries in the first 10 s,
+ * not 50).
  */
 export async function takeBack(
   placed: Placed[],

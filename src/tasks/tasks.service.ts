@@ -266,7 +266,7 @@ export class TasksService {
    * pipelines the reads); a batch without client ids reads nothing.
    */
   private async lookUp(items: Prepared[]): Promise<Array<Job | undefined>> {
-    if (!items.some((it) => it.clientId)) return new Array<undefined>(items.length);
+    if (!items.some((it) => it.clientId)) return items.map(() => undefined);
     return Promise.all(items.map((it) => (it.clientId ? this.findJob(it.id) : undefined)));
   }
 
