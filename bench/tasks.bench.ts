@@ -190,7 +190,7 @@ async function main(): Promise<void> {
         baseline: r(base),
         unit: 'tasks/s',
         ratio: r2(ratio),
-        target: 0.7,
+        target: 0.75, // issue 21: the batch route stays ≥ 0.75
         round_ratios: mine.map((m, i) => r2(m / bases[i])),
         ...Object.fromEntries(
           Object.entries(results).map(([k, v]) => [`ratio_${k}`, r2(v / base)]),
